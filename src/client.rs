@@ -1,0 +1,606 @@
+//! [`SseClient`] and its builder: the state machine and the reconnect loop.
+//!
+//! ```text
+//! connecting --open--> open --error / stream end--> reconnecting --timer--> connecting
+//! connecting --retryable failure--> reconnecting
+//! any --fatal failure or retries exhausted--> closed
+//! any --close() or last handle dropped--> closed
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::backoff::{Backoff, RetryDecision, RetryState};
+use crate::dispatch::{Delivery, Dispatcher, HandlerId, Removed, Subscription, Unsubscribe};
+use crate::runtime::{self, Timer};
+use crate::stream::EventStream;
+use crate::transport::{self, Connection, Failure, FailureClass, Request, Signal};
+use crate::{decode, ConnectionState, SseError, SseEvent};
+
+/// The query parameter that carries the last event id unless configured otherwise.
+pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
+
+/// Options of an [`SseClient`]; start with [`SseClient::builder`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sse_wasm::{Backoff, SseClient};
+///
+/// let client = SseClient::builder("/events")
+///     .backoff(Backoff::exponential(Duration::from_millis(500)).max(Duration::from_secs(30)))
+///     .idle_timeout(Some(Duration::from_secs(45)))
+///     .connect()?;
+/// # Ok::<(), sse_wasm::SseError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until connect() is called"]
+pub struct SseClientBuilder {
+    url: String,
+    with_credentials: bool,
+    backoff: Backoff,
+    resume: bool,
+    resume_param: String,
+    last_event_id: String,
+    reconnect_on_end: bool,
+    idle_timeout: Option<Duration>,
+}
+
+impl SseClientBuilder {
+    fn new(url: String) -> Self {
+        SseClientBuilder {
+            url,
+            with_credentials: false,
+            backoff: Backoff::default(),
+            resume: true,
+            resume_param: DEFAULT_RESUME_PARAM.to_owned(),
+            last_event_id: String::new(),
+            reconnect_on_end: true,
+            idle_timeout: None,
+        }
+    }
+
+    /// Send cookies and credentials cross-origin (`withCredentials`). Default `false`.
+    pub fn with_credentials(mut self, with_credentials: bool) -> Self {
+        self.with_credentials = with_credentials;
+        self
+    }
+
+    /// The reconnection policy. Default: [`Backoff::default`].
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Carry the last event id across reconnects. Default `true`; `false` sends no id
+    /// at all, the [`last_event_id`](Self::last_event_id) option included.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// The query parameter that carries the last event id on the native transport
+    /// (which cannot send headers). Default `lastEventId`.
+    pub fn resume_param(mut self, name: impl Into<String>) -> Self {
+        self.resume_param = name.into();
+        self
+    }
+
+    /// Resume from this id on the very first request too.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.last_event_id = id.into();
+        self
+    }
+
+    /// Reopen a stream the server ended. Default `true`. On the native transport a
+    /// stream that ends cannot be told apart from one that is lost after it opened, so
+    /// `false` closes the client on either.
+    pub fn reconnect_on_end(mut self, reconnect_on_end: bool) -> Self {
+        self.reconnect_on_end = reconnect_on_end;
+        self
+    }
+
+    /// Treat the connection as dead when no event arrives for this long, and reconnect.
+    /// The timer starts with the request. Default `None` (off).
+    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Checks the options and opens the connection.
+    ///
+    /// Fails with [`SseError::Invalid`] for a URL that does not parse or is not
+    /// `http(s)`, an invalid backoff, an empty resume parameter name or a zero idle
+    /// timeout.
+    pub fn connect(self) -> Result<SseClient, SseError> {
+        self.backoff.validate()?;
+        if self.resume_param.is_empty() {
+            return Err(SseError::invalid("resumeParam: expected a non-empty name"));
+        }
+        if self.idle_timeout == Some(Duration::ZERO) {
+            return Err(SseError::invalid(
+                "idleTimeoutMs: expected a positive number of milliseconds or null",
+            ));
+        }
+        let url = runtime::resolve_url(&self.url)?.href();
+        let last_event_id = if self.resume {
+            self.last_event_id
+        } else {
+            String::new()
+        };
+        let config = Config {
+            url,
+            with_credentials: self.with_credentials,
+            resume_param: self.resume.then_some(self.resume_param),
+            reconnect_on_end: self.reconnect_on_end,
+            idle_timeout: self.idle_timeout,
+        };
+        let inner = Rc::new_cyclic(|weak| Inner {
+            weak: weak.clone(),
+            config,
+            dispatcher: Dispatcher::default(),
+            core: RefCell::new(Core {
+                state: ConnectionState::Connecting,
+                retry: RetryState::new(self.backoff),
+                last_event_id,
+                generation: 0,
+                connection: None,
+                retry_timer: None,
+                idle_timer: None,
+            }),
+            last_activity: Cell::new(Duration::ZERO),
+        });
+        inner.start_connection();
+        Ok(SseClient { inner })
+    }
+}
+
+struct Config {
+    url: String,
+    with_credentials: bool,
+    /// `None` when resuming is off.
+    resume_param: Option<String>,
+    reconnect_on_end: bool,
+    idle_timeout: Option<Duration>,
+}
+
+/// A Server-Sent Events connection that reconnects with backoff and resumes where it
+/// left off.
+///
+/// Handles are cheap to clone and share one connection; dropping the last handle closes
+/// it and frees every handler and JS closure it owns.
+///
+/// ```no_run
+/// use serde::Deserialize;
+/// use sse_wasm::{ConnectionState, SseClient};
+///
+/// #[derive(Deserialize)]
+/// struct Tick { symbol: String, price: f64 }
+///
+/// let client = SseClient::connect("/events")?;
+/// let _ticks = client.on::<Tick>("tick", |tick| {
+///     println!("{} {}", tick.symbol, tick.price);
+/// });
+/// let _state = client.on_state(|state: ConnectionState| {
+///     println!("now {state}");
+/// });
+/// # Ok::<(), sse_wasm::SseError>(())
+/// ```
+#[derive(Clone)]
+pub struct SseClient {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    weak: Weak<Inner>,
+    config: Config,
+    dispatcher: Dispatcher,
+    core: RefCell<Core>,
+    /// When the idle timer last had reason to restart; checked when it fires, so that
+    /// an event costs a store instead of a new timer.
+    last_activity: Cell<Duration>,
+}
+
+struct Core {
+    state: ConnectionState,
+    retry: RetryState,
+    last_event_id: String,
+    /// Bumped for every request, so signals from a connection already let go are
+    /// ignored.
+    generation: u64,
+    connection: Option<Box<dyn Connection>>,
+    retry_timer: Option<Timer>,
+    idle_timer: Option<Timer>,
+}
+
+impl Core {
+    fn set_state(&mut self, state: ConnectionState, out: &mut Vec<Delivery>) {
+        if self.state != state {
+            self.state = state;
+            out.push(Delivery::State(state));
+        }
+    }
+
+    /// Lets go of the connection and every timer.
+    fn disconnect(&mut self) {
+        self.generation += 1;
+        self.connection = None;
+        self.retry_timer = None;
+        self.idle_timer = None;
+    }
+}
+
+impl SseClient {
+    /// A builder for a client of `url` (resolved against the document like
+    /// `EventSource`'s).
+    pub fn builder(url: impl Into<String>) -> SseClientBuilder {
+        SseClientBuilder::new(url.into())
+    }
+
+    /// Connects to `url` with the default options.
+    pub fn connect(url: impl Into<String>) -> Result<SseClient, SseError> {
+        SseClient::builder(url).connect()
+    }
+
+    /// Calls `handler` with every event of `event_type`, its data decoded from JSON.
+    ///
+    /// Data that does not decode is reported on [`on_error`](Self::on_error) as
+    /// [`SseError::Decode`] and later events still arrive. Events without an `event:`
+    /// field have the type `"message"`.
+    pub fn on<T: DeserializeOwned + 'static>(
+        &self,
+        event_type: &str,
+        mut handler: impl FnMut(T) + 'static,
+    ) -> Subscription {
+        self.add_event_handler(event_type, move |event| {
+            handler(decode::json(event)?);
+            Ok(())
+        })
+    }
+
+    /// Calls `handler` with every event of `event_type` as it arrived.
+    pub fn on_raw(
+        &self,
+        event_type: &str,
+        mut handler: impl FnMut(&SseEvent) + 'static,
+    ) -> Subscription {
+        self.add_event_handler(event_type, move |event| {
+            handler(event);
+            Ok(())
+        })
+    }
+
+    /// Calls `handler` with every event whose type names a variant of `E`, decoded into
+    /// that variant (serde's externally tagged form: the event type is the tag, the data
+    /// the content).
+    ///
+    /// ```no_run
+    /// use serde::Deserialize;
+    /// # fn demo(client: &sse_wasm::SseClient) -> Result<(), sse_wasm::SseError> {
+    /// #[derive(Deserialize)]
+    /// #[serde(rename_all = "kebab-case")]
+    /// enum ServerEvent {
+    ///     Tick { price: f64 },
+    ///     News { headline: String },
+    ///     MarketClosed,
+    /// }
+    /// let _all = client.on_enum(|event: ServerEvent| match event {
+    ///     ServerEvent::Tick { price } => { /* ... */ }
+    ///     ServerEvent::News { headline } => { /* ... */ }
+    ///     ServerEvent::MarketClosed => { /* ... */ }
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Fails with [`SseError::Invalid`] when `E` is not an externally tagged enum.
+    pub fn on_enum<E: DeserializeOwned + 'static>(
+        &self,
+        handler: impl FnMut(E) + 'static,
+    ) -> Result<Subscription, SseError> {
+        let event_types = decode::event_types::<E>()?;
+        let handler = Rc::new(RefCell::new(handler));
+        let ids = event_types
+            .iter()
+            .map(|event_type| {
+                let handler = handler.clone();
+                self.register_event_handler(event_type, move |event| {
+                    let value = decode::enum_event::<E>(event)?;
+                    (handler.borrow_mut())(value);
+                    Ok(())
+                })
+            })
+            .collect();
+        Ok(Subscription::new(self.unsubscriber(), ids))
+    }
+
+    /// Calls `handler` on every change of [`state`](Self::state).
+    pub fn on_state(&self, mut handler: impl FnMut(ConnectionState) + 'static) -> Subscription {
+        let id = self
+            .inner
+            .dispatcher
+            .registry()
+            .add_state(Box::new(move |state: &ConnectionState| handler(*state)));
+        Subscription::new(self.unsubscriber(), vec![id])
+    }
+
+    /// Calls `handler` with every error: each lost or failed connection once, decode
+    /// failures, and the reason the client closed.
+    pub fn on_error(&self, handler: impl FnMut(&SseError) + 'static) -> Subscription {
+        let id = self.inner.dispatcher.registry().add_error(Box::new(handler));
+        Subscription::new(self.unsubscriber(), vec![id])
+    }
+
+    /// The events of `event_type`, decoded from JSON, as a `futures::Stream`.
+    ///
+    /// Decode failures are `Err` items (and are reported on `on_error` too); the
+    /// stream ends when the client closes. Events are buffered until polled.
+    pub fn subscribe<T: DeserializeOwned + 'static>(&self, event_type: &str) -> EventStream<T> {
+        EventStream::new(self, event_type)
+    }
+
+    /// Drops the current connection and connects again now, resuming from the last
+    /// event id. Reports no error; does nothing once closed.
+    pub fn reconnect(&self) {
+        if self.state() == ConnectionState::Closed {
+            return;
+        }
+        self.inner.core.borrow_mut().retry.on_abandon();
+        self.inner.start_connection();
+    }
+
+    /// Closes the connection for good: cancels any pending retry, makes no further
+    /// request, and reports [`ConnectionState::Closed`] once.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnectionState {
+        self.inner.core.borrow().state
+    }
+
+    /// The last event id seen (or given as an option); empty until there is one.
+    pub fn last_event_id(&self) -> String {
+        self.inner.core.borrow().last_event_id.clone()
+    }
+
+    /// The absolute URL of the stream, without the resume parameter.
+    pub fn url(&self) -> String {
+        self.inner.config.url.clone()
+    }
+
+    fn unsubscriber(&self) -> Weak<dyn Unsubscribe> {
+        self.inner.weak.clone() as Weak<dyn Unsubscribe>
+    }
+
+    fn register_event_handler(
+        &self,
+        event_type: &str,
+        handler: impl FnMut(&SseEvent) -> Result<(), SseError> + 'static,
+    ) -> HandlerId {
+        let (id, first) = self
+            .inner
+            .dispatcher
+            .registry()
+            .add_event(event_type, Box::new(handler));
+        if first {
+            if let Some(connection) = self.inner.core.borrow_mut().connection.as_mut() {
+                connection.listen(event_type);
+            }
+        }
+        id
+    }
+
+    pub(crate) fn add_event_handler(
+        &self,
+        event_type: &str,
+        handler: impl FnMut(&SseEvent) -> Result<(), SseError> + 'static,
+    ) -> Subscription {
+        let id = self.register_event_handler(event_type, handler);
+        Subscription::new(self.unsubscriber(), vec![id])
+    }
+}
+
+impl std::fmt::Debug for SseClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseClient")
+            .field("url", &self.inner.config.url)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Unsubscribe for Inner {
+    fn unsubscribe(&self, id: HandlerId) {
+        let removed = self.dispatcher.registry().remove(id);
+        if let Removed::LastOfType(event_type) = removed {
+            if let Ok(mut core) = self.core.try_borrow_mut() {
+                if let Some(connection) = core.connection.as_mut() {
+                    connection.unlisten(&event_type);
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn deliver_all(&self, deliveries: Vec<Delivery>) {
+        for delivery in deliveries {
+            self.dispatcher.deliver(delivery);
+        }
+    }
+
+    /// Opens a new connection (first request, retry timer, or `reconnect()`).
+    fn start_connection(&self) {
+        let mut out = Vec::new();
+        let result = {
+            let mut core = self.core.borrow_mut();
+            core.disconnect();
+            core.set_state(ConnectionState::Connecting, &mut out);
+            let resume = self
+                .config
+                .resume_param
+                .as_deref()
+                .map(|name| (name, core.last_event_id.as_str()));
+            let url = runtime::request_url(&self.config.url, resume);
+            let request = Request {
+                url: &url,
+                with_credentials: self.config.with_credentials,
+                event_types: self.dispatcher.registry().event_types(),
+            };
+            let generation = core.generation;
+            let weak = self.weak.clone();
+            let sink = Rc::new(move |signal: Signal| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.on_signal(generation, signal);
+                }
+            });
+            transport::eventsource::open(request, sink).map(|connection| {
+                core.connection = Some(connection);
+            })
+        };
+        match result {
+            Ok(()) => {
+                self.last_activity.set(runtime::now());
+                self.arm_idle_timer(self.config.idle_timeout);
+            }
+            Err(error) => {
+                out.push(Delivery::Error(error));
+                self.close_into(&mut out);
+            }
+        }
+        self.deliver_all(out);
+    }
+
+    fn arm_idle_timer(&self, after: Option<Duration>) {
+        let Some(after) = after else { return };
+        let mut core = self.core.borrow_mut();
+        let generation = core.generation;
+        let weak = self.weak.clone();
+        core.idle_timer = Some(Timer::new(after, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_idle_timer(generation);
+            }
+        }));
+    }
+
+    fn on_idle_timer(&self, generation: u64) {
+        let Some(timeout) = self.config.idle_timeout else { return };
+        if self.core.borrow().generation != generation {
+            return;
+        }
+        let quiet = runtime::now().saturating_sub(self.last_activity.get());
+        if quiet < timeout {
+            self.arm_idle_timer(Some(timeout - quiet));
+            return;
+        }
+        self.fail(Failure {
+            error: SseError::Idle { timeout },
+            class: FailureClass::Retryable,
+        });
+    }
+
+    fn on_signal(&self, generation: u64, signal: Signal) {
+        if self.core.borrow().generation != generation {
+            return;
+        }
+        match signal {
+            Signal::Opened => {
+                let mut out = Vec::new();
+                {
+                    let mut core = self.core.borrow_mut();
+                    core.retry.on_open(runtime::now());
+                    core.set_state(ConnectionState::Open, &mut out);
+                }
+                self.deliver_all(out);
+            }
+            Signal::Event {
+                event_type,
+                data,
+                id,
+            } => {
+                self.last_activity.set(runtime::now());
+                let last_event_id = {
+                    let mut core = self.core.borrow_mut();
+                    core.retry.on_event();
+                    if let Some(id) = id {
+                        core.last_event_id = id;
+                    }
+                    core.last_event_id.clone()
+                };
+                if self.dispatcher.registry().has_event_handlers(&event_type) {
+                    self.dispatcher.deliver(Delivery::Event(SseEvent {
+                        event_type,
+                        data,
+                        last_event_id,
+                    }));
+                }
+            }
+            Signal::Failed(failure) => self.fail(failure),
+        }
+    }
+
+    fn fail(&self, failure: Failure) {
+        let mut out = vec![Delivery::Error(failure.error)];
+        let retry = match failure.class {
+            FailureClass::Fatal => false,
+            FailureClass::Ended => self.config.reconnect_on_end,
+            FailureClass::Retryable => true,
+        };
+        if retry {
+            self.schedule_retry(&mut out);
+        } else {
+            self.close_into(&mut out);
+        }
+        self.deliver_all(out);
+    }
+
+    fn schedule_retry(&self, out: &mut Vec<Delivery>) {
+        let decision = {
+            let mut core = self.core.borrow_mut();
+            core.disconnect();
+            core.retry.on_failure(runtime::now(), runtime::random())
+        };
+        match decision {
+            RetryDecision::Retry { attempt, delay } => {
+                let mut core = self.core.borrow_mut();
+                core.set_state(ConnectionState::Reconnecting { attempt, delay }, out);
+                let (generation, weak) = (core.generation, self.weak.clone());
+                core.retry_timer = Some(Timer::new(delay, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        if inner.core.borrow().generation == generation {
+                            inner.start_connection();
+                        }
+                    }
+                }));
+            }
+            RetryDecision::Exhausted { attempts } => {
+                out.push(Delivery::Error(SseError::RetriesExhausted { attempts }));
+                self.close_into(out);
+            }
+        }
+    }
+
+    fn close_into(&self, out: &mut Vec<Delivery>) {
+        let mut core = self.core.borrow_mut();
+        core.disconnect();
+        core.set_state(ConnectionState::Closed, out);
+    }
+
+    fn close(&self) {
+        let mut out = Vec::new();
+        self.close_into(&mut out);
+        self.deliver_all(out);
+    }
+}
+
+/// How many JS closures owned by sse-wasm are alive (event listeners and timers).
+///
+/// For leak tests and benchmarks: after every client is closed or dropped it returns to
+/// what it was before they were made.
+#[doc(hidden)]
+pub fn live_closures() -> usize {
+    runtime::live_closures()
+}

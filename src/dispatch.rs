@@ -1,0 +1,399 @@
+//! Handler registry keyed by event type, the [`Subscription`] guard, and in-order,
+//! non-reentrant delivery.
+//!
+//! Delivery goes through one queue: when a handler causes another delivery (it calls
+//! `close()`, which emits `Closed`, or its decoding fails, which emits an error) that
+//! delivery is queued and runs after the current one. Handlers therefore never run
+//! inside each other, every handler sees deliveries in one order, and `FnMut` handlers
+//! are safe.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::{Rc, Weak};
+
+use crate::{ConnectionState, SseError, SseEvent};
+
+/// Identifies one registered handler.
+pub(crate) type HandlerId = u64;
+
+/// A handler of raw events; an `Err` is delivered on the error channel.
+pub(crate) type EventHandler = dyn FnMut(&SseEvent) -> Result<(), SseError>;
+type StateHandler = dyn FnMut(&ConnectionState);
+type ErrorHandler = dyn FnMut(&SseError);
+
+struct Entry<H: ?Sized> {
+    id: HandlerId,
+    active: Cell<bool>,
+    handler: RefCell<Box<H>>,
+}
+
+type Shared<H> = Rc<Entry<H>>;
+
+fn entry<H: ?Sized>(id: HandlerId, handler: Box<H>) -> Shared<H> {
+    Rc::new(Entry {
+        id,
+        active: Cell::new(true),
+        handler: RefCell::new(handler),
+    })
+}
+
+/// What removing a handler changed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Removed {
+    /// The last handler of this event type went: the transport can stop listening.
+    LastOfType(String),
+    /// A handler went; others of its kind remain.
+    Handler,
+    /// No such handler (already removed).
+    Nothing,
+}
+
+/// Handlers by kind, each list in the order the handlers were added.
+#[derive(Default)]
+pub(crate) struct Registry {
+    next_id: HandlerId,
+    events: HashMap<String, Vec<Shared<EventHandler>>>,
+    states: Vec<Shared<StateHandler>>,
+    errors: Vec<Shared<ErrorHandler>>,
+}
+
+impl Registry {
+    fn take_id(&mut self) -> HandlerId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Adds an event handler; the flag says whether it is the first of its type.
+    pub(crate) fn add_event(
+        &mut self,
+        event_type: &str,
+        handler: Box<EventHandler>,
+    ) -> (HandlerId, bool) {
+        let id = self.take_id();
+        let list = self.events.entry(event_type.to_owned()).or_default();
+        list.push(entry(id, handler));
+        (id, list.len() == 1)
+    }
+
+    pub(crate) fn add_state(&mut self, handler: Box<StateHandler>) -> HandlerId {
+        let id = self.take_id();
+        self.states.push(entry(id, handler));
+        id
+    }
+
+    pub(crate) fn add_error(&mut self, handler: Box<ErrorHandler>) -> HandlerId {
+        let id = self.take_id();
+        self.errors.push(entry(id, handler));
+        id
+    }
+
+    pub(crate) fn remove(&mut self, id: HandlerId) -> Removed {
+        if remove_from(&mut self.states, id) || remove_from(&mut self.errors, id) {
+            return Removed::Handler;
+        }
+        let found = self
+            .events
+            .iter_mut()
+            .find_map(|(event_type, list)| remove_from(list, id).then(|| event_type.clone()));
+        match found {
+            Some(event_type) if self.events.get(&event_type).is_some_and(Vec::is_empty) => {
+                self.events.remove(&event_type);
+                Removed::LastOfType(event_type)
+            }
+            Some(_) => Removed::Handler,
+            None => Removed::Nothing,
+        }
+    }
+
+    /// Whether any handler listens for this event type.
+    pub(crate) fn has_event_handlers(&self, event_type: &str) -> bool {
+        self.events.contains_key(event_type)
+    }
+
+    /// Every event type with at least one handler.
+    pub(crate) fn event_types(&self) -> Vec<String> {
+        self.events.keys().cloned().collect()
+    }
+
+}
+
+fn remove_from<H: ?Sized>(list: &mut Vec<Shared<H>>, id: HandlerId) -> bool {
+    match list.iter().position(|entry| entry.id == id) {
+        Some(index) => {
+            // A delivery in progress may hold a snapshot with this entry; the flag
+            // keeps it from being called after its removal.
+            list.remove(index).active.set(false);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Something to hand to the handlers.
+#[derive(Clone, Debug)]
+pub(crate) enum Delivery {
+    Event(SseEvent),
+    State(ConnectionState),
+    Error(SseError),
+}
+
+/// The registry plus the delivery queue.
+#[derive(Default)]
+pub(crate) struct Dispatcher {
+    registry: RefCell<Registry>,
+    queue: RefCell<VecDeque<Delivery>>,
+    draining: Cell<bool>,
+}
+
+impl Dispatcher {
+    pub(crate) fn registry(&self) -> std::cell::RefMut<'_, Registry> {
+        self.registry.borrow_mut()
+    }
+
+    /// Delivers now, or after the delivery in progress when called from a handler.
+    pub(crate) fn deliver(&self, delivery: Delivery) {
+        self.queue.borrow_mut().push_back(delivery);
+        if self.draining.replace(true) {
+            return;
+        }
+        loop {
+            let next = self.queue.borrow_mut().pop_front();
+            match next {
+                Some(delivery) => self.run(delivery),
+                None => break,
+            }
+        }
+        self.draining.set(false);
+    }
+
+    fn run(&self, delivery: Delivery) {
+        match delivery {
+            Delivery::Event(event) => {
+                let snapshot = self.registry.borrow().events.get(&event.event_type).cloned();
+                for entry in snapshot.unwrap_or_default() {
+                    if entry.active.get() {
+                        let result = (entry.handler.borrow_mut())(&event);
+                        if let Err(error) = result {
+                            self.queue.borrow_mut().push_back(Delivery::Error(error));
+                        }
+                    }
+                }
+            }
+            Delivery::State(state) => {
+                let snapshot = self.registry.borrow().states.clone();
+                call_each(&snapshot, |handler| handler(&state));
+            }
+            Delivery::Error(error) => {
+                let snapshot = self.registry.borrow().errors.clone();
+                call_each(&snapshot, |handler| handler(&error));
+            }
+        }
+    }
+}
+
+fn call_each<H: ?Sized>(snapshot: &[Shared<H>], mut call: impl FnMut(&mut Box<H>)) {
+    for entry in snapshot {
+        if entry.active.get() {
+            call(&mut entry.handler.borrow_mut());
+        }
+    }
+}
+
+/// Whoever can take a handler back out (the client, which also stops listening for an
+/// event type nobody handles any more).
+pub(crate) trait Unsubscribe {
+    fn unsubscribe(&self, id: HandlerId);
+}
+
+/// Keeps a handler registered. Dropping it removes the handler.
+///
+/// ```no_run
+/// # fn demo(client: &sse_wasm::SseClient) {
+/// let subscription = client.on_raw("tick", |event| println!("{}", event.data));
+/// // ... later: stop listening.
+/// drop(subscription);
+/// # }
+/// ```
+#[must_use = "dropping a Subscription unsubscribes the handler at once"]
+pub struct Subscription {
+    owner: Option<Weak<dyn Unsubscribe>>,
+    ids: Vec<HandlerId>,
+}
+
+impl Subscription {
+    pub(crate) fn new(owner: Weak<dyn Unsubscribe>, ids: Vec<HandlerId>) -> Self {
+        Subscription {
+            owner: Some(owner),
+            ids,
+        }
+    }
+
+    /// Keeps the handler for as long as the client lives, without holding this guard.
+    /// The handler is still dropped with the client, so nothing leaks.
+    pub fn detach(mut self) {
+        self.owner = None;
+    }
+
+    /// Removes the handler now (the same as dropping the guard).
+    pub fn unsubscribe(self) {}
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner.take().and_then(|owner| owner.upgrade()) {
+            for id in self.ids.drain(..) {
+                owner.unsubscribe(id);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("handlers", &self.ids.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(event_type: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event_type: event_type.into(),
+            data: data.into(),
+            last_event_id: String::new(),
+        }
+    }
+
+    type Log = Rc<RefCell<Vec<String>>>;
+
+    fn recorder(log: &Log, name: &'static str) -> Box<EventHandler> {
+        let log = log.clone();
+        Box::new(move |event: &SseEvent| {
+            log.borrow_mut().push(format!("{name}:{}", event.data));
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn events_reach_only_their_type_in_registration_order() {
+        let dispatcher = Dispatcher::default();
+        let log = Log::default();
+        let (_, first) = dispatcher.registry().add_event("tick", recorder(&log, "a"));
+        let (_, second) = dispatcher.registry().add_event("tick", recorder(&log, "b"));
+        dispatcher.registry().add_event("news", recorder(&log, "n"));
+        assert!(first && !second);
+        dispatcher.deliver(Delivery::Event(event("tick", "1")));
+        dispatcher.deliver(Delivery::Event(event("other", "2")));
+        dispatcher.deliver(Delivery::Event(event("news", "3")));
+        assert_eq!(*log.borrow(), ["a:1", "b:1", "n:3"]);
+    }
+
+    #[test]
+    fn removing_the_last_handler_of_a_type_says_so() {
+        let mut registry = Registry::default();
+        let log = Log::default();
+        let (a, _) = registry.add_event("tick", recorder(&log, "a"));
+        let (b, _) = registry.add_event("tick", recorder(&log, "b"));
+        assert_eq!(registry.remove(a), Removed::Handler);
+        assert_eq!(registry.remove(a), Removed::Nothing);
+        assert_eq!(registry.remove(b), Removed::LastOfType("tick".into()));
+        assert!(!registry.has_event_handlers("tick"));
+        assert!(registry.event_types().is_empty());
+    }
+
+    #[test]
+    fn handler_errors_go_to_the_error_channel_after_the_event() {
+        let dispatcher = Rc::new(Dispatcher::default());
+        let log = Log::default();
+        dispatcher.registry().add_event(
+            "tick",
+            Box::new(|event: &SseEvent| Err(SseError::network(event.data.clone()))),
+        );
+        dispatcher.registry().add_event("tick", recorder(&log, "second"));
+        let errors = log.clone();
+        dispatcher.registry().add_error(Box::new(move |error: &SseError| {
+            errors.borrow_mut().push(format!("error:{error}"));
+        }));
+        dispatcher.deliver(Delivery::Event(event("tick", "x")));
+        assert_eq!(*log.borrow(), ["second:x", "error:network: x"]);
+    }
+
+    #[test]
+    fn deliveries_from_inside_a_handler_are_queued_not_nested() {
+        let dispatcher = Rc::new(Dispatcher::default());
+        let log = Log::default();
+        let (inner_dispatcher, inner_log) = (Rc::downgrade(&dispatcher), log.clone());
+        dispatcher.registry().add_state(Box::new(move |state: &ConnectionState| {
+            inner_log.borrow_mut().push(format!("enter {state}"));
+            if *state == ConnectionState::Open {
+                let dispatcher = inner_dispatcher.upgrade().unwrap();
+                dispatcher.deliver(Delivery::State(ConnectionState::Closed));
+            }
+            inner_log.borrow_mut().push(format!("leave {state}"));
+        }));
+        dispatcher.deliver(Delivery::State(ConnectionState::Open));
+        assert_eq!(
+            *log.borrow(),
+            ["enter open", "leave open", "enter closed", "leave closed"]
+        );
+    }
+
+    #[test]
+    fn a_handler_removed_during_delivery_is_not_called_afterwards() {
+        let dispatcher = Rc::new(Dispatcher::default());
+        let log = Log::default();
+        let victim = Rc::new(Cell::new(0));
+        let (weak, victim_id) = (Rc::downgrade(&dispatcher), victim.clone());
+        dispatcher.registry().add_event(
+            "tick",
+            Box::new(move |_: &SseEvent| {
+                let dispatcher = weak.upgrade().unwrap();
+                dispatcher.registry().remove(victim_id.get());
+                Ok(())
+            }),
+        );
+        let (id, _) = dispatcher.registry().add_event("tick", recorder(&log, "victim"));
+        victim.set(id);
+        dispatcher.deliver(Delivery::Event(event("tick", "1")));
+        assert!(log.borrow().is_empty());
+    }
+
+    struct Owner {
+        dispatcher: Dispatcher,
+    }
+    impl Unsubscribe for Owner {
+        fn unsubscribe(&self, id: HandlerId) {
+            self.dispatcher.registry().remove(id);
+        }
+    }
+
+    #[test]
+    fn dropping_a_subscription_removes_its_handler_and_detach_keeps_it() {
+        let owner = Rc::new(Owner {
+            dispatcher: Dispatcher::default(),
+        });
+        let weak: Weak<dyn Unsubscribe> = Rc::downgrade(&owner) as Weak<dyn Unsubscribe>;
+        let log = Log::default();
+        let (a, _) = owner.dispatcher.registry().add_event("t", recorder(&log, "a"));
+        let (b, _) = owner.dispatcher.registry().add_event("t", recorder(&log, "b"));
+        drop(Subscription::new(weak.clone(), vec![a]));
+        Subscription::new(weak, vec![b]).detach();
+        owner.dispatcher.deliver(Delivery::Event(event("t", "1")));
+        assert_eq!(*log.borrow(), ["b:1"]);
+    }
+
+    #[test]
+    fn a_subscription_outliving_its_owner_is_harmless() {
+        let owner = Rc::new(Owner {
+            dispatcher: Dispatcher::default(),
+        });
+        let weak: Weak<dyn Unsubscribe> = Rc::downgrade(&owner) as Weak<dyn Unsubscribe>;
+        let subscription = Subscription::new(weak, vec![1]);
+        drop(owner);
+        drop(subscription);
+    }
+}

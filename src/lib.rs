@@ -1,0 +1,55 @@
+//! Server-Sent Events for Rust on WebAssembly.
+//!
+//! `sse-wasm` wraps the browser's `EventSource` and adds what every real SSE frontend
+//! ends up writing by hand:
+//!
+//! - **typed dispatch**: handlers per event type, data decoded from JSON into your types
+//!   ([`SseClient::on`]) or into one enum with a variant per event type
+//!   ([`SseClient::on_enum`]);
+//! - **reconnection it controls**: exponential backoff with jitter and an optional retry
+//!   budget ([`Backoff`]) instead of the browser's fixed-delay retry that gives up on the
+//!   first HTTP error;
+//! - **resume**: the last event id is carried across every reconnect, including the ones
+//!   it makes itself, as a query parameter the server can read;
+//! - **an observable state** ([`ConnectionState`]) and one error channel ([`SseError`]);
+//! - **leak-free teardown**: every JS closure is owned by the connection that registered
+//!   it; dropping a [`Subscription`] unsubscribes, dropping the last [`SseClient`] closes.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use serde::Deserialize;
+//! use sse_wasm::{Backoff, ConnectionState, SseClient, SseError};
+//!
+//! #[derive(Deserialize)]
+//! struct Tick { symbol: String, price: f64 }
+//!
+//! let client = SseClient::builder("/events")
+//!     .backoff(Backoff::exponential(Duration::from_millis(500)).max(Duration::from_secs(30)))
+//!     .idle_timeout(Some(Duration::from_secs(45)))
+//!     .connect()?;
+//! let _ticks = client.on::<Tick>("tick", |tick| { /* update the UI */ });
+//! let _state = client.on_state(|state: ConnectionState| { /* show a badge */ });
+//! let _errors = client.on_error(|error: &SseError| { /* log it */ });
+//! # Ok::<(), SseError>(())
+//! ```
+//!
+//! The policy ([`backoff`]) and decoding ([`decode`]) are plain Rust and run natively
+//! too; everything else needs a browser (or a worker).
+
+#![deny(missing_docs)]
+
+pub mod backoff;
+mod client;
+pub mod decode;
+mod dispatch;
+mod event;
+mod listener;
+mod runtime;
+mod stream;
+mod transport;
+
+pub use backoff::{Backoff, Jitter, RetryDecision, RetryState};
+pub use client::{live_closures, SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
+pub use dispatch::Subscription;
+pub use event::{ConnectionState, SseError, SseEvent};
+pub use stream::EventStream;

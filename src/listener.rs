@@ -1,0 +1,36 @@
+//! An event listener that is removed, and its closure freed, when it is dropped.
+
+use wasm_bindgen::prelude::*;
+
+use crate::runtime::Tracked;
+
+pub(crate) struct Listener {
+    target: web_sys::EventTarget,
+    event_type: String,
+    callback: Tracked<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    pub(crate) fn new(
+        target: &web_sys::EventTarget,
+        event_type: &str,
+        callback: impl FnMut(web_sys::Event) + 'static,
+    ) -> Listener {
+        let callback = Tracked::new(Closure::<dyn FnMut(web_sys::Event)>::new(callback));
+        // addEventListener only throws for a non-callable listener, which this is not.
+        let _ = target.add_event_listener_with_callback(event_type, callback.function());
+        Listener {
+            target: target.clone(),
+            event_type: event_type.to_owned(),
+            callback,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(&self.event_type, self.callback.function());
+    }
+}

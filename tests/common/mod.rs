@@ -1,0 +1,220 @@
+//! Shared by the browser suites: the scripted server's address, its stats, waiting, and
+//! recorders for what a client reports.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sse_wasm::{ConnectionState, SseClient, SseError, SseEvent, Subscription};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The scripted server, given at compile time by `make test` (scripts/test.sh).
+pub fn server() -> &'static str {
+    option_env!("SSE_TEST_SERVER").expect(
+        "SSE_TEST_SERVER is not set: run the browser tests through `make test`, which \
+         starts server/ and exports its address",
+    )
+}
+
+/// A URL of the scripted stream with these query parameters.
+pub fn sse_url(query: &str) -> String {
+    format!("{}/sse?{query}", server())
+}
+
+/// A session name no other test uses, for the server's per-session stats.
+pub fn new_session(label: &str) -> String {
+    format!("{label}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// Data of the server's JSON events.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+pub struct Seq {
+    pub seq: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+/// One request the server saw.
+#[derive(Deserialize, Debug, Clone)]
+pub struct SeenConnection {
+    pub at_ms: f64,
+    pub last_event_id: Option<String>,
+    pub id_source: Option<String>,
+    pub status: u16,
+    pub events_sent: u64,
+    pub closed_at_ms: Option<f64>,
+}
+
+/// What the server recorded for a session.
+#[derive(Deserialize, Debug, Clone)]
+pub struct Stats {
+    pub open: u32,
+    pub connections: Vec<SeenConnection>,
+}
+
+impl Stats {
+    /// Milliseconds between consecutive requests.
+    pub fn gaps_ms(&self) -> Vec<f64> {
+        self.connections
+            .windows(2)
+            .map(|pair| pair[1].at_ms - pair[0].at_ms)
+            .collect()
+    }
+}
+
+pub async fn stats(session: &str) -> Stats {
+    let url = format!("{}/stats?session={session}", server());
+    let window = web_sys::window().expect("a window");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("GET /stats")
+        .unchecked_into();
+    assert!(response.ok(), "GET /stats answered {}", response.status());
+    let text = JsFuture::from(response.text().expect("a body"))
+        .await
+        .expect("the stats body")
+        .as_string()
+        .expect("text");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("stats {text}: {error}"))
+}
+
+pub async fn sleep(duration: Duration) {
+    let ms = duration.as_millis() as i32;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("setTimeout");
+    });
+    JsFuture::from(promise).await.expect("a timer");
+}
+
+pub async fn sleep_ms(ms: u64) {
+    sleep(Duration::from_millis(ms)).await
+}
+
+/// Waits until `done` holds, checking every 10 ms; fails the test after `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while !done() {
+        if js_sys::Date::now() - start > limit.as_millis() as f64 {
+            panic!("timed out after {} ms waiting for {what}", limit.as_millis());
+        }
+        sleep_ms(10).await;
+    }
+}
+
+/// Like [`wait_for`] for a condition that needs the server's stats.
+pub async fn wait_for_stats<F>(what: &str, session: &str, limit: Duration, mut done: F) -> Stats
+where
+    F: FnMut(&Stats) -> bool,
+{
+    let start = js_sys::Date::now();
+    loop {
+        let stats = stats(session).await;
+        if done(&stats) {
+            return stats;
+        }
+        if js_sys::Date::now() - start > limit.as_millis() as f64 {
+            panic!("timed out after {} ms waiting for {what}; stats: {stats:?}", limit.as_millis());
+        }
+        sleep_ms(20).await;
+    }
+}
+
+/// A list a handler appends to and a test reads.
+#[derive(Clone)]
+pub struct Log<T>(Rc<RefCell<Vec<T>>>);
+
+impl<T: Clone> Log<T> {
+    pub fn new() -> Self {
+        Log(Rc::default())
+    }
+    pub fn push(&self, item: T) {
+        self.0.borrow_mut().push(item);
+    }
+    pub fn get(&self) -> Vec<T> {
+        self.0.borrow().clone()
+    }
+    pub fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+}
+
+impl<T: Clone> Default for Log<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Records a client's states and errors for the whole test.
+pub struct Watch {
+    pub states: Log<ConnectionState>,
+    pub errors: Log<SseError>,
+    _subscriptions: [Subscription; 2],
+}
+
+impl Watch {
+    pub fn new(client: &SseClient) -> Self {
+        let (states, errors) = (Log::new(), Log::new());
+        let subscriptions = [
+            {
+                let states = states.clone();
+                client.on_state(move |state| states.push(state))
+            },
+            {
+                let errors = errors.clone();
+                client.on_error(move |error| errors.push(error.clone()))
+            },
+        ];
+        Watch {
+            states,
+            errors,
+            _subscriptions: subscriptions,
+        }
+    }
+
+    /// The state names in order, e.g. `["open", "reconnecting", "connecting", "open"]`.
+    pub fn state_names(&self) -> Vec<&'static str> {
+        self.states.get().iter().map(ConnectionState::as_str).collect()
+    }
+
+    pub fn error_kinds(&self) -> Vec<&'static str> {
+        self.errors.get().iter().map(SseError::kind).collect()
+    }
+}
+
+/// Records the sequence numbers of one event type.
+pub fn record_seqs(client: &SseClient, event_type: &str) -> (Log<u64>, Subscription) {
+    let log = Log::new();
+    let sink = log.clone();
+    let subscription = client.on::<Seq>(event_type, move |data| sink.push(data.seq));
+    (log, subscription)
+}
+
+/// Records raw events of one type.
+pub fn record_raw(client: &SseClient, event_type: &str) -> (Log<SseEvent>, Subscription) {
+    let log = Log::new();
+    let sink = log.clone();
+    let subscription = client.on_raw(event_type, move |event| sink.push(event.clone()));
+    (log, subscription)
+}
+
+/// Runs a future with a time limit, failing the test when it is exceeded.
+pub async fn within<T>(limit: Duration, what: &str, future: impl Future<Output = T>) -> T {
+    use futures::future::{select, Either};
+    let timeout = Box::pin(sleep(limit));
+    match select(Box::pin(future), timeout).await {
+        Either::Left((value, _)) => value,
+        Either::Right(_) => panic!("{what} took longer than {} ms", limit.as_millis()),
+    }
+}
+
+pub fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
