@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# `make test`: setup, fmt, clippy (native + wasm32), native tests, the test
+# server, browser tests in headless Chromium. Every step runs and reports even
+# after a failure; each step's output goes to the terminal and to
+# target/test-logs/NN-step.log. The last line is exactly `N passed, M failed`
+# (tests summed over every `test result:` line of cargo test and
+# wasm-bindgen-test-runner; each failed non-test step counts as 1 failed).
+# Exit status: 0 only if nothing failed and at least one test ran.
+#
+# Environment knobs:
+#   WASM_BINDGEN_TEST_TIMEOUT  seconds for each browser test binary (default 300;
+#                              the runner's own default of 20 s is too short)
+#   CARGO_TARGET_DIR           honoured for finding the server binary
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+LOG_DIR="$ROOT/target/test-logs"
+rm -rf "$LOG_DIR"
+mkdir -p "$LOG_DIR"
+TMP_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sse-wasm-test.XXXXXX")"
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+SERVER_BIN="$TARGET_DIR/debug/sse-server"
+CHROMEDRIVER_BIN=/usr/bin/chromedriver
+SERVER_PID=""
+
+# ---------------------------------------------------------------------------
+# Server lifecycle: started by its real binary path, stopped by the recorded PID
+# on every exit path (normal end, failure, Ctrl-C, TERM).
+stop_server() {
+    local pid="$SERVER_PID"
+    SERVER_PID=""
+    [ -n "$pid" ] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        local i
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "test: server (pid $pid) ignored SIGTERM; sending SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    fi
+    wait "$pid" 2>/dev/null
+    return 0
+}
+cleanup() {
+    stop_server
+    rm -rf "$TMP_DIR"
+}
+trap cleanup EXIT
+trap 'echo; echo "test: interrupted" >&2; exit 130' INT
+trap 'echo "test: terminated" >&2; exit 143' TERM HUP
+
+# ---------------------------------------------------------------------------
+# Step bookkeeping.
+STEP_NO=0
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+ANY_STEP_FAILED=0
+SUMMARY=()
+
+# Sum "test result: <ok|FAILED>. X passed; Y failed" over a log -> "X Y".
+# (Format shared by libtest and wasm-bindgen-test-runner.)
+count_results() {
+    sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" | awk '
+        match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) {
+            s = substr($0, RSTART, RLENGTH)
+            n = split(s, f, /[ .;]+/)
+            for (i = 1; i <= n; i++) {
+                if (f[i] == "passed") p += f[i - 1]
+                if (f[i] == "failed") x += f[i - 1]
+            }
+        }
+        END { printf "%d %d\n", p, x }'
+}
+
+record() { # record STATUS NAME DETAIL
+    SUMMARY+=("$(printf '  %-7s %-28s %s' "$1" "$2" "$3")")
+}
+
+# run_step KIND NAME CMD...   KIND: check (fail = 1 failed) | test (counts parsed)
+run_step() {
+    local kind="$1" name="$2"
+    shift 2
+    STEP_NO=$((STEP_NO + 1))
+    local slug log start rc
+    slug="$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '-' | tr -s '-' | sed 's/-$//')"
+    log="$LOG_DIR/$(printf '%02d' "$STEP_NO")-$slug.log"
+    printf '\n==> [%d] %s\n    $ %s\n' "$STEP_NO" "$name" "$*"
+    start=$SECONDS
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    local secs=$((SECONDS - start))
+
+    if [ "$kind" = test ]; then
+        local p f
+        read -r p f < <(count_results "$log")
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            # Did not get as far as a failing test: build error, runner
+            # timeout, driver failure ... counts as one failure.
+            f=1
+            echo "test: '$name' exited with status $rc without a failing test result; counted as 1 failed" >&2
+        fi
+        TOTAL_PASSED=$((TOTAL_PASSED + p))
+        TOTAL_FAILED=$((TOTAL_FAILED + f))
+        if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then
+            record ok "$name" "${p} passed; ${f} failed (${secs}s)"
+        else
+            ANY_STEP_FAILED=1
+            record FAILED "$name" "${p} passed; ${f} failed; exit $rc (${secs}s)"
+        fi
+    else
+        if [ "$rc" -eq 0 ]; then
+            record ok "$name" "(${secs}s)"
+        else
+            ANY_STEP_FAILED=1
+            TOTAL_FAILED=$((TOTAL_FAILED + 1))
+            record FAILED "$name" "exit $rc (${secs}s)"
+        fi
+    fi
+    return "$rc"
+}
+
+skip_step() { # skip_step NAME REASON  (a skipped step counts as 1 failed)
+    STEP_NO=$((STEP_NO + 1))
+    printf '\n==> [%d] %s: SKIPPED (%s)\n' "$STEP_NO" "$1" "$2"
+    ANY_STEP_FAILED=1
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    record SKIPPED "$1" "$2"
+}
+
+finish() {
+    printf '\n==> summary (logs in %s)\n' "${LOG_DIR#"$ROOT"/}"
+    printf '%s\n' "${SUMMARY[@]}"
+    local status=0
+    if [ "$TOTAL_FAILED" -gt 0 ] || [ "$ANY_STEP_FAILED" -ne 0 ]; then
+        status=1
+    fi
+    if [ $((TOTAL_PASSED + TOTAL_FAILED)) -eq 0 ]; then
+        echo "  no tests ran at all: that is a failure"
+        status=1
+    fi
+    printf '%d passed, %d failed\n' "$TOTAL_PASSED" "$TOTAL_FAILED"
+    exit "$status"
+}
+
+# Start the server and wait for its port file; sets SSE_TEST_SERVER.
+start_server() {
+    local port_file="$TMP_DIR/port" server_log="$LOG_DIR/server.log"
+    rm -f "$port_file"
+    echo "    $ $SERVER_BIN --host 127.0.0.1 --port 0 --port-file $port_file  (output: ${server_log#"$ROOT"/})"
+    "$SERVER_BIN" --host 127.0.0.1 --port 0 --port-file "$port_file" </dev/null >"$server_log" 2>&1 &
+    SERVER_PID=$!
+    local deadline=$((SECONDS + 30)) raw port=""
+    while :; do
+        if [ -s "$port_file" ]; then
+            raw="$(tr -d ' \t\r\n' <"$port_file")"
+            port="${raw##*:}" # accept "PORT" or "HOST:PORT"
+            if [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ]; then break; fi
+            port=""
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            wait "$SERVER_PID" 2>/dev/null
+            echo "test: sse-server exited (status $?) before writing its port file; its output:" >&2
+            tail -n 30 "$server_log" >&2
+            SERVER_PID=""
+            return 1
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "test: timed out after 30 s waiting for sse-server to write its port file $port_file; its output:" >&2
+            tail -n 30 "$server_log" >&2
+            stop_server
+            return 1
+        fi
+        sleep 0.1
+    done
+    export SSE_TEST_SERVER="http://127.0.0.1:$port"
+    echo "    sse-server pid $SERVER_PID listening; SSE_TEST_SERVER=$SSE_TEST_SERVER"
+}
+
+# The library's test targets as cargo selectors (--lib, --test NAME), from
+# cargo metadata; empty output means "could not tell".
+wasm_test_targets() {
+    cargo metadata --no-deps --format-version 1 2>/dev/null | node -e '
+        let s = "";
+        process.stdin.on("data", d => (s += d)).on("end", () => {
+            const pkg = JSON.parse(s).packages.find(p => p.name === "sse-wasm");
+            for (const t of pkg ? pkg.targets : []) {
+                if (t.kind.some(k => ["lib", "rlib", "cdylib"].includes(k))) console.log("--lib");
+                else if (t.kind.includes("test")) console.log("--test " + t.name);
+            }
+        });' 2>/dev/null
+}
+
+# Browser tests: `wasm-pack test --headless --chrome` once per test target.
+# One run per target because cargo stops at the first failing test binary and
+# wasm-pack cannot pass --no-fail-fast (it hands the same options to
+# `cargo build`, which rejects it); this way every suite reports.
+browser_tests() {
+    # --mode no-install: fail at once instead of downloading or compiling a
+    # wasm-bindgen-cli if the one on PATH does not match Cargo.lock.
+    local wp=(wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN")
+    local targets rc=0 t
+    targets="$(wasm_test_targets)"
+    if [ -z "$targets" ]; then
+        echo "(could not list test targets; one run for all of them)"
+        "${wp[@]}"
+        return $?
+    fi
+    while IFS= read -r t; do
+        printf '\n--> %s\n' "$t"
+        # shellcheck disable=SC2086  # "$t" is "--lib" or "--test NAME"
+        "${wp[@]}" -- $t || rc=1
+    done <<<"$targets"
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# The steps.
+
+if ! run_step check "setup" bash "$ROOT/scripts/setup.sh"; then
+    echo "test: setup failed; nothing else can run" >&2
+    finish
+fi
+
+run_step check "fmt" cargo fmt --all --check
+run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
+run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+run_step test "native tests" cargo test --workspace --no-fail-fast
+
+# Browser tests: headless Chromium through the Debian chromedriver, with the
+# wasm-bindgen-test-runner that setup.sh installed (wasm-pack uses the one on
+# PATH when its version matches Cargo.lock, so it never downloads anything).
+export CHROMEDRIVER="$CHROMEDRIVER_BIN"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+unset SSE_TEST_SERVER
+
+if run_step check "build server" cargo build -p sse-server; then
+    printf '\n==> starting the test server\n'
+    if ! start_server; then
+        ANY_STEP_FAILED=1
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+        record FAILED "start server" "see ${LOG_DIR#"$ROOT"/}/server.log"
+    else
+        record ok "start server" "$SSE_TEST_SERVER"
+    fi
+fi
+if [ -z "${SSE_TEST_SERVER:-}" ]; then
+    echo "test: no test server; browser tests run without SSE_TEST_SERVER" >&2
+fi
+
+run_step test "browser tests (chromium)" browser_tests
+
+stop_server
+finish
