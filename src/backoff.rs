@@ -412,7 +412,10 @@ mod tests {
             let (mean, lo, hi) = mean_ms(&policy, attempt, &mut draws);
             assert!(lo >= 0.0 && hi <= base, "{lo}..{hi} outside 0..{base}");
             let expected = base / 2.0;
-            assert!((mean - expected).abs() <= expected * 0.05, "mean {mean} vs {expected}");
+            assert!(
+                (mean - expected).abs() <= expected * 0.05,
+                "mean {mean} vs {expected}"
+            );
         }
     }
 
@@ -423,9 +426,15 @@ mod tests {
         for attempt in [0, 3] {
             let base = policy.base_delay(attempt).as_secs_f64() * 1000.0;
             let (mean, lo, hi) = mean_ms(&policy, attempt, &mut draws);
-            assert!(lo >= base / 2.0 && hi <= base, "{lo}..{hi} outside {base}/2..{base}");
+            assert!(
+                lo >= base / 2.0 && hi <= base,
+                "{lo}..{hi} outside {base}/2..{base}"
+            );
             let expected = base * 0.75;
-            assert!((mean - expected).abs() <= expected * 0.05, "mean {mean} vs {expected}");
+            assert!(
+                (mean - expected).abs() <= expected * 0.05,
+                "mean {mean} vs {expected}"
+            );
         }
     }
 
@@ -444,7 +453,10 @@ mod tests {
     fn consecutive_failures_grow_the_delay() {
         let mut state = RetryState::new(no_jitter(100));
         let got = delays(&mut state, 4, Duration::ZERO);
-        assert_eq!(got, [retry(1, 100), retry(2, 200), retry(3, 400), retry(4, 800)]);
+        assert_eq!(
+            got,
+            [retry(1, 100), retry(2, 200), retry(3, 400), retry(4, 800)]
+        );
     }
 
     #[test]
@@ -461,9 +473,15 @@ mod tests {
         delays(&mut state, 3, Duration::ZERO);
         state.on_open(Duration::from_secs(10));
         // Open for 4.9 s: not yet healthy, so the delay keeps growing.
-        assert_eq!(state.on_failure(Duration::from_millis(14_900), 0.5), retry(4, 800));
+        assert_eq!(
+            state.on_failure(Duration::from_millis(14_900), 0.5),
+            retry(4, 800)
+        );
         state.on_open(Duration::from_secs(20));
-        assert_eq!(state.on_failure(Duration::from_secs(25), 0.5), retry(1, 100));
+        assert_eq!(
+            state.on_failure(Duration::from_secs(25), 0.5),
+            retry(1, 100)
+        );
     }
 
     #[test]
@@ -481,9 +499,21 @@ mod tests {
         let mut state = RetryState::new(no_jitter(100).max_retries(Some(3)));
         let got = delays(&mut state, 5, Duration::ZERO);
         let exhausted = RetryDecision::Exhausted { attempts: 3 };
-        assert_eq!(got, [retry(1, 100), retry(2, 200), retry(3, 400), exhausted, exhausted]);
+        assert_eq!(
+            got,
+            [
+                retry(1, 100),
+                retry(2, 200),
+                retry(3, 400),
+                exhausted,
+                exhausted
+            ]
+        );
         let mut none = RetryState::new(no_jitter(100).max_retries(Some(0)));
-        assert_eq!(none.on_failure(Duration::ZERO, 0.5), RetryDecision::Exhausted { attempts: 0 });
+        assert_eq!(
+            none.on_failure(Duration::ZERO, 0.5),
+            RetryDecision::Exhausted { attempts: 0 }
+        );
     }
 
     #[test]

@@ -328,7 +328,11 @@ impl SseClient {
     /// Calls `handler` with every error: each lost or failed connection once, decode
     /// failures, and the reason the client closed.
     pub fn on_error(&self, handler: impl FnMut(&SseError) + 'static) -> Subscription {
-        let id = self.inner.dispatcher.registry().add_error(Box::new(handler));
+        let id = self
+            .inner
+            .dispatcher
+            .registry()
+            .add_error(Box::new(handler));
         Subscription::new(self.unsubscriber(), vec![id])
     }
 
@@ -487,7 +491,9 @@ impl Inner {
     }
 
     fn on_idle_timer(&self, generation: u64) {
-        let Some(timeout) = self.config.idle_timeout else { return };
+        let Some(timeout) = self.config.idle_timeout else {
+            return;
+        };
         if self.core.borrow().generation != generation {
             return;
         }
@@ -594,13 +600,4 @@ impl Inner {
         self.close_into(&mut out);
         self.deliver_all(out);
     }
-}
-
-/// How many JS closures owned by sse-wasm are alive (event listeners and timers).
-///
-/// For leak tests and benchmarks: after every client is closed or dropped it returns to
-/// what it was before they were made.
-#[doc(hidden)]
-pub fn live_closures() -> usize {
-    runtime::live_closures()
 }

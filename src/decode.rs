@@ -23,7 +23,9 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor,
+};
 
 use crate::{SseError, SseEvent};
 
@@ -158,7 +160,11 @@ impl<'de> VariantAccess<'de> for TaggedEvent<'de> {
         self.with_data(|data| seed.deserialize(data))
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         self.with_data(|data| data.deserialize_tuple(len, visitor))
     }
 
@@ -199,7 +205,9 @@ mod tests {
     #[serde(rename_all = "kebab-case")]
     enum ServerEvent {
         Tick(Tick),
-        News { headline: String },
+        News {
+            headline: String,
+        },
         Pair(u32, u32),
         Heartbeat,
         #[serde(rename = "error")]
@@ -216,7 +224,10 @@ mod tests {
 
     #[test]
     fn json_into_a_struct() {
-        assert_eq!(json::<Tick>(&event("tick", r#"{"seq":3}"#)).unwrap(), Tick { seq: 3 });
+        assert_eq!(
+            json::<Tick>(&event("tick", r#"{"seq":3}"#)).unwrap(),
+            Tick { seq: 3 }
+        );
     }
 
     #[test]
@@ -248,7 +259,10 @@ mod tests {
     #[test]
     fn every_variant_shape_decodes() {
         let cases = [
-            (event("tick", r#"{"seq":9}"#), ServerEvent::Tick(Tick { seq: 9 })),
+            (
+                event("tick", r#"{"seq":9}"#),
+                ServerEvent::Tick(Tick { seq: 9 }),
+            ),
             (
                 event("news", r#"{"headline":"up"}"#),
                 ServerEvent::News {
@@ -256,8 +270,14 @@ mod tests {
                 },
             ),
             (event("pair", "[1, 2]"), ServerEvent::Pair(1, 2)),
-            (event("heartbeat", "anything at all"), ServerEvent::Heartbeat),
-            (event("error", r#""boom""#), ServerEvent::ServerError("boom".into())),
+            (
+                event("heartbeat", "anything at all"),
+                ServerEvent::Heartbeat,
+            ),
+            (
+                event("error", r#""boom""#),
+                ServerEvent::ServerError("boom".into()),
+            ),
         ];
         for (event, expected) in cases {
             assert_eq!(enum_event::<ServerEvent>(&event).unwrap(), expected);
@@ -271,7 +291,10 @@ mod tests {
             event("tick", "{\"seq\":\"x\"}"),
             event("tick", "{\"seq\":1} trailing"),
         ] {
-            assert_eq!(enum_event::<ServerEvent>(&bad).unwrap_err().kind(), "decode");
+            assert_eq!(
+                enum_event::<ServerEvent>(&bad).unwrap_err().kind(),
+                "decode"
+            );
         }
     }
 

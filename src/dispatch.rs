@@ -114,7 +114,6 @@ impl Registry {
     pub(crate) fn event_types(&self) -> Vec<String> {
         self.events.keys().cloned().collect()
     }
-
 }
 
 fn remove_from<H: ?Sized>(list: &mut Vec<Shared<H>>, id: HandlerId) -> bool {
@@ -169,7 +168,12 @@ impl Dispatcher {
     fn run(&self, delivery: Delivery) {
         match delivery {
             Delivery::Event(event) => {
-                let snapshot = self.registry.borrow().events.get(&event.event_type).cloned();
+                let snapshot = self
+                    .registry
+                    .borrow()
+                    .events
+                    .get(&event.event_type)
+                    .cloned();
                 for entry in snapshot.unwrap_or_default() {
                     if entry.active.get() {
                         let result = (entry.handler.borrow_mut())(&event);
@@ -313,11 +317,15 @@ mod tests {
             "tick",
             Box::new(|event: &SseEvent| Err(SseError::network(event.data.clone()))),
         );
-        dispatcher.registry().add_event("tick", recorder(&log, "second"));
+        dispatcher
+            .registry()
+            .add_event("tick", recorder(&log, "second"));
         let errors = log.clone();
-        dispatcher.registry().add_error(Box::new(move |error: &SseError| {
-            errors.borrow_mut().push(format!("error:{error}"));
-        }));
+        dispatcher
+            .registry()
+            .add_error(Box::new(move |error: &SseError| {
+                errors.borrow_mut().push(format!("error:{error}"));
+            }));
         dispatcher.deliver(Delivery::Event(event("tick", "x")));
         assert_eq!(*log.borrow(), ["second:x", "error:network: x"]);
     }
@@ -327,14 +335,16 @@ mod tests {
         let dispatcher = Rc::new(Dispatcher::default());
         let log = Log::default();
         let (inner_dispatcher, inner_log) = (Rc::downgrade(&dispatcher), log.clone());
-        dispatcher.registry().add_state(Box::new(move |state: &ConnectionState| {
-            inner_log.borrow_mut().push(format!("enter {state}"));
-            if *state == ConnectionState::Open {
-                let dispatcher = inner_dispatcher.upgrade().unwrap();
-                dispatcher.deliver(Delivery::State(ConnectionState::Closed));
-            }
-            inner_log.borrow_mut().push(format!("leave {state}"));
-        }));
+        dispatcher
+            .registry()
+            .add_state(Box::new(move |state: &ConnectionState| {
+                inner_log.borrow_mut().push(format!("enter {state}"));
+                if *state == ConnectionState::Open {
+                    let dispatcher = inner_dispatcher.upgrade().unwrap();
+                    dispatcher.deliver(Delivery::State(ConnectionState::Closed));
+                }
+                inner_log.borrow_mut().push(format!("leave {state}"));
+            }));
         dispatcher.deliver(Delivery::State(ConnectionState::Open));
         assert_eq!(
             *log.borrow(),
@@ -356,7 +366,9 @@ mod tests {
                 Ok(())
             }),
         );
-        let (id, _) = dispatcher.registry().add_event("tick", recorder(&log, "victim"));
+        let (id, _) = dispatcher
+            .registry()
+            .add_event("tick", recorder(&log, "victim"));
         victim.set(id);
         dispatcher.deliver(Delivery::Event(event("tick", "1")));
         assert!(log.borrow().is_empty());
@@ -378,8 +390,14 @@ mod tests {
         });
         let weak: Weak<dyn Unsubscribe> = Rc::downgrade(&owner) as Weak<dyn Unsubscribe>;
         let log = Log::default();
-        let (a, _) = owner.dispatcher.registry().add_event("t", recorder(&log, "a"));
-        let (b, _) = owner.dispatcher.registry().add_event("t", recorder(&log, "b"));
+        let (a, _) = owner
+            .dispatcher
+            .registry()
+            .add_event("t", recorder(&log, "a"));
+        let (b, _) = owner
+            .dispatcher
+            .registry()
+            .add_event("t", recorder(&log, "b"));
         drop(Subscription::new(weak.clone(), vec![a]));
         Subscription::new(weak, vec![b]).detach();
         owner.dispatcher.deliver(Delivery::Event(event("t", "1")));

@@ -165,8 +165,16 @@ mod tests {
         let cases = [
             (SseError::invalid("x"), "invalid"),
             (SseError::network("x"), "network"),
-            (SseError::RetriesExhausted { attempts: 3 }, "retries-exhausted"),
-            (SseError::Idle { timeout: Duration::from_secs(1) }, "idle"),
+            (
+                SseError::RetriesExhausted { attempts: 3 },
+                "retries-exhausted",
+            ),
+            (
+                SseError::Idle {
+                    timeout: Duration::from_secs(1),
+                },
+                "idle",
+            ),
             (
                 SseError::ContentType {
                     content_type: "text/plain".into(),
@@ -187,7 +195,10 @@ mod tests {
             data: "{".into(),
             message: "EOF while parsing".into(),
         };
-        assert_eq!(error.to_string(), "could not decode a \"tick\" event: EOF while parsing");
+        assert_eq!(
+            error.to_string(),
+            "could not decode a \"tick\" event: EOF while parsing"
+        );
     }
 
     #[test]

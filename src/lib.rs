@@ -49,7 +49,9 @@ mod stream;
 mod transport;
 
 pub use backoff::{Backoff, Jitter, RetryDecision, RetryState};
-pub use client::{live_closures, SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
+pub use client::{SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
 pub use dispatch::Subscription;
 pub use event::{ConnectionState, SseError, SseEvent};
+#[cfg(feature = "test-hooks")]
+pub use runtime::live_closures;
 pub use stream::EventStream;

@@ -59,8 +59,12 @@ impl<T: ?Sized> Drop for Tracked<T> {
     }
 }
 
-/// How many JS closures owned by the library are alive right now.
-pub(crate) fn live_closures() -> usize {
+/// How many JS closures owned by sse-wasm are alive (event listeners and timers).
+///
+/// For leak tests and benchmarks (feature `test-hooks`): once every client is closed or
+/// dropped it is back to what it was before they were made.
+#[cfg(feature = "test-hooks")]
+pub fn live_closures() -> usize {
     LIVE_CLOSURES.with(Cell::get)
 }
 
@@ -109,12 +113,17 @@ fn base_url() -> Option<String> {
     let global = js_sys::global();
     let document = js_sys::Reflect::get(&global, &"document".into()).ok()?;
     if document.is_object() {
-        if let Some(base) = js_sys::Reflect::get(&document, &"baseURI".into()).ok()?.as_string() {
+        if let Some(base) = js_sys::Reflect::get(&document, &"baseURI".into())
+            .ok()?
+            .as_string()
+        {
             return Some(base);
         }
     }
     let location = js_sys::Reflect::get(&global, &"location".into()).ok()?;
-    js_sys::Reflect::get(&location, &"href".into()).ok()?.as_string()
+    js_sys::Reflect::get(&location, &"href".into())
+        .ok()?
+        .as_string()
 }
 
 /// The URL of one request: `base` plus the resume parameter when there is an id.

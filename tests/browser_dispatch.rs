@@ -20,9 +20,16 @@ async fn events_reach_the_handlers_of_their_type() {
     let (ticks, _t) = record_seqs(&client, "tick");
     let (messages, _m) = record_seqs(&client, "message");
     let (news, _n) = record_seqs(&client, "news");
-    wait_for("six events", ms(5000), || ticks.len() + messages.len() + news.len() == 6).await;
+    wait_for("six events", ms(5000), || {
+        ticks.len() + messages.len() + news.len() == 6
+    })
+    .await;
     assert_eq!(ticks.get(), [1, 4]);
-    assert_eq!(messages.get(), [2, 5], "events without an event: field are \"message\"");
+    assert_eq!(
+        messages.get(),
+        [2, 5],
+        "events without an event: field are \"message\""
+    );
     assert_eq!(news.get(), [3, 6]);
     client.close();
 }
@@ -51,8 +58,15 @@ async fn one_enum_receives_every_variant_type() {
         .unwrap();
     let (others, _o) = record_seqs(&client, "other");
     wait_for("six events", ms(5000), || seen.len() + others.len() == 6).await;
-    assert_eq!(seen.get(), ["tick 1", "message 2", "news 3", "tick 5", "message 6"]);
-    assert_eq!(others.get(), [4], "types outside the enum are not its business");
+    assert_eq!(
+        seen.get(),
+        ["tick 1", "message 2", "news 3", "tick 5", "message 6"]
+    );
+    assert_eq!(
+        others.get(),
+        [4],
+        "types outside the enum are not its business"
+    );
     client.close();
 }
 
@@ -116,7 +130,11 @@ async fn json_decodes_into_a_struct_and_bad_json_is_a_decode_error() {
         }
         other => panic!("expected exactly one decode error, got {other:?}"),
     }
-    assert_eq!(client.state(), ConnectionState::Open, "a decode error does not disconnect");
+    assert_eq!(
+        client.state(),
+        ConnectionState::Open,
+        "a decode error does not disconnect"
+    );
     client.close();
 }
 
@@ -130,7 +148,11 @@ async fn server_events_named_error_and_open_are_data() {
     wait_for("three events", ms(5000), || messages.len() == 1).await;
     assert_eq!(errors.get(), [1]);
     assert_eq!(opens.get(), [2]);
-    assert!(watch.errors.get().is_empty(), "no connection error: {:?}", watch.errors.get());
+    assert!(
+        watch.errors.get().is_empty(),
+        "no connection error: {:?}",
+        watch.errors.get()
+    );
     assert_eq!(watch.state_names(), ["open"], "one open, not two");
     client.close();
 }
@@ -141,7 +163,10 @@ async fn raw_handlers_see_type_data_and_the_last_id() {
     let (notes, _n) = record_raw(&client, "note");
     wait_for("two events", ms(5000), || notes.len() == 2).await;
     let last = &notes.get()[1];
-    assert_eq!((last.event_type.as_str(), last.data.as_str()), ("note", "event 2"));
+    assert_eq!(
+        (last.event_type.as_str(), last.data.as_str()),
+        ("note", "event 2")
+    );
     assert_eq!(last.last_event_id, "2");
     assert_eq!(client.last_event_id(), "2");
     client.close();
@@ -156,7 +181,9 @@ async fn subscribe_streams_items_and_ends_on_close() {
     let mut stream = client.subscribe::<Seq>("message");
     let mut items = Vec::new();
     for _ in 0..3 {
-        let item = within(ms(5000), "the next item", stream.next()).await.unwrap();
+        let item = within(ms(5000), "the next item", stream.next())
+            .await
+            .unwrap();
         items.push(item.map(|data| data.seq).map_err(|error| error.kind()));
     }
     assert_eq!(items, [Ok(1), Err("decode"), Ok(3)]);
@@ -168,7 +195,14 @@ async fn subscribe_streams_items_and_ends_on_close() {
 async fn a_stream_ends_when_the_last_handle_is_dropped() {
     let client = SseClient::connect(sse_url("count=1&then=hold")).unwrap();
     let mut stream = client.subscribe::<Seq>("message");
-    assert_eq!(within(ms(5000), "an item", stream.next()).await.unwrap().unwrap().seq, 1);
+    assert_eq!(
+        within(ms(5000), "an item", stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .seq,
+        1
+    );
     drop(client);
     assert!(within(ms(1000), "the end", stream.next()).await.is_none());
 }

@@ -24,20 +24,27 @@ async fn close_stops_every_request_and_reports_closed_once() {
     client.close();
     client.close();
     assert_eq!(client.state(), ConnectionState::Closed);
-    wait_for_stats("the server to see the stream closed", &session, ms(3000), |stats| {
-        stats.open == 0
-    })
+    wait_for_stats(
+        "the server to see the stream closed",
+        &session,
+        ms(3000),
+        |stats| stats.open == 0,
+    )
     .await;
     sleep_ms(2000).await;
     let stats = stats(&session).await;
-    assert_eq!(stats.connections.len(), 1, "no request after close(): {stats:?}");
+    assert_eq!(
+        stats.connections.len(),
+        1,
+        "no request after close(): {stats:?}"
+    );
     assert_eq!(watch.state_names(), ["open", "closed"]);
     assert!(watch.errors.get().is_empty(), "close() is not an error");
 }
 
-#[wasm_bindgen_test]
-async fn close_during_backoff_cancels_the_pending_retry() {
-    let session = new_session("close-backoff");
+/// A client whose server fails every request, waiting out its first backoff delay.
+async fn client_in_backoff(label: &str) -> (SseClient, String) {
+    let session = new_session(label);
     let client = SseClient::builder(sse_url(&format!(
         "session={session}&fail_status=500&fail_first=1000"
     )))
@@ -48,6 +55,12 @@ async fn close_during_backoff_cancels_the_pending_retry() {
         matches!(client.state(), ConnectionState::Reconnecting { .. })
     })
     .await;
+    (client, session)
+}
+
+#[wasm_bindgen_test]
+async fn close_during_backoff_cancels_the_pending_retry() {
+    let (client, session) = client_in_backoff("close-backoff").await;
     client.close();
     sleep_ms(1000).await;
     assert_eq!(stats(&session).await.connections.len(), 1);
@@ -65,12 +78,19 @@ async fn dropping_the_last_handle_closes_the_connection() {
     wait_for("the first event", ms(5000), || seqs.len() == 1).await;
     drop(client);
     sleep_ms(300).await;
-    assert_eq!(stats(&session).await.open, 1, "a clone keeps the connection");
+    assert_eq!(
+        stats(&session).await.open,
+        1,
+        "a clone keeps the connection"
+    );
     assert_eq!(second_handle.state(), ConnectionState::Open);
     drop(second_handle);
-    wait_for_stats("the server to see the stream closed", &session, ms(3000), |stats| {
-        stats.open == 0
-    })
+    wait_for_stats(
+        "the server to see the stream closed",
+        &session,
+        ms(3000),
+        |stats| stats.open == 0,
+    )
     .await;
     sleep_ms(2000).await;
     assert_eq!(stats(&session).await.connections.len(), 1);
@@ -78,17 +98,7 @@ async fn dropping_the_last_handle_closes_the_connection() {
 
 #[wasm_bindgen_test]
 async fn dropping_the_last_handle_during_backoff_stops_retrying() {
-    let session = new_session("drop-backoff");
-    let client = SseClient::builder(sse_url(&format!(
-        "session={session}&fail_status=500&fail_first=1000"
-    )))
-    .backoff(Backoff::exponential(ms(300)).jitter(Jitter::None))
-    .connect()
-    .unwrap();
-    wait_for("the retry to be scheduled", ms(5000), || {
-        matches!(client.state(), ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    let (client, session) = client_in_backoff("drop-backoff").await;
     drop(client);
     sleep_ms(1000).await;
     assert_eq!(stats(&session).await.connections.len(), 1);
@@ -105,7 +115,9 @@ fn invalid_urls_and_options_are_errors_not_panics() {
         .connect()
         .unwrap_err();
     assert_eq!(bad_backoff.kind(), "invalid");
-    let empty_param = SseClient::builder(sse_url("count=1")).resume_param("").connect();
+    let empty_param = SseClient::builder(sse_url("count=1"))
+        .resume_param("")
+        .connect();
     assert_eq!(empty_param.unwrap_err().kind(), "invalid");
 }
 
@@ -138,7 +150,10 @@ async fn connect_close_cycles_leave_no_closure_behind() {
         }
         drop(client);
     }
-    assert!(peak > baseline, "the counter saw the library's closures ({peak})");
+    assert!(
+        peak > baseline,
+        "the counter saw the library's closures ({peak})"
+    );
     assert_eq!(live_closures(), baseline, "every closure was dropped");
 }
 
@@ -156,7 +171,11 @@ async fn reconnect_cycles_leave_no_closure_behind() {
         client.reconnect();
         sleep_ms(5).await;
     }
-    assert_eq!(live_closures(), during, "reconnects replace closures, never add");
+    assert_eq!(
+        live_closures(),
+        during,
+        "reconnects replace closures, never add"
+    );
     drop(client);
     assert_eq!(live_closures(), baseline);
 }

@@ -27,7 +27,11 @@ async fn ten_forced_drops_resume_without_loss_or_duplicates() {
     let (seqs, _s) = record_seqs(&client, "message");
     wait_for("53 events", ms(15_000), || seqs.len() >= 53).await;
     sleep_ms(100).await;
-    assert_eq!(seqs.get(), (1..=53).collect::<Vec<_>>(), "every event once, in order");
+    assert_eq!(
+        seqs.get(),
+        (1..=53).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
     assert_eq!(client.last_event_id(), "53");
 
     let stats = stats(&session).await;
@@ -40,14 +44,21 @@ async fn ten_forced_drops_resume_without_loss_or_duplicates() {
     let expected: Vec<Option<String>> = std::iter::once(None)
         .chain((1..=10).map(|drop| Some((drop * 5).to_string())))
         .collect();
-    assert_eq!(resumed, expected, "each request resumed after the last event delivered");
+    assert_eq!(
+        resumed, expected,
+        "each request resumed after the last event delivered"
+    );
     assert!(stats.connections[1..11]
         .iter()
         .all(|seen| seen.id_source.as_deref() == Some("query")));
     let sent: u64 = stats.connections.iter().map(|seen| seen.events_sent).sum();
     assert_eq!(sent, 53, "the server sent each event once");
     assert_eq!(
-        watch.error_kinds().iter().filter(|kind| **kind == "network").count(),
+        watch
+            .error_kinds()
+            .iter()
+            .filter(|kind| **kind == "network")
+            .count(),
         10,
         "each drop is reported once"
     );
@@ -65,7 +76,10 @@ async fn backoff_gaps_seen_by_the_server_double_and_a_failure_before_open_is_ret
     .unwrap();
     let watch = Watch::new(&client);
     let (seqs, _s) = record_seqs(&client, "message");
-    wait_for("the event after four failures", ms(10_000), || seqs.len() == 1).await;
+    wait_for("the event after four failures", ms(10_000), || {
+        seqs.len() == 1
+    })
+    .await;
     let stats = stats(&session).await;
     let statuses: Vec<u16> = stats.connections.iter().map(|seen| seen.status).collect();
     assert_eq!(statuses, [500, 500, 500, 500, 200]);
@@ -104,16 +118,33 @@ async fn exhausting_max_retries_closes_with_the_exhausted_error() {
     .connect()
     .unwrap();
     let watch = Watch::new(&client);
-    wait_for("closed", ms(5000), || client.state() == ConnectionState::Closed).await;
+    wait_for("closed", ms(5000), || {
+        client.state() == ConnectionState::Closed
+    })
+    .await;
     sleep_ms(300).await;
-    assert_eq!(stats(&session).await.connections.len(), 3, "2 retries = 3 requests");
-    assert_eq!(watch.error_kinds(), ["network", "network", "network", "retries-exhausted"]);
+    assert_eq!(
+        stats(&session).await.connections.len(),
+        3,
+        "2 retries = 3 requests"
+    );
+    assert_eq!(
+        watch.error_kinds(),
+        ["network", "network", "network", "retries-exhausted"]
+    );
     assert_eq!(
         watch.errors.get().last(),
         Some(&SseError::RetriesExhausted { attempts: 2 })
     );
     assert_eq!(watch.state_names().last(), Some(&"closed"));
-    assert_eq!(watch.state_names().iter().filter(|state| **state == "closed").count(), 1);
+    assert_eq!(
+        watch
+            .state_names()
+            .iter()
+            .filter(|state| **state == "closed")
+            .count(),
+        1
+    );
 }
 
 #[wasm_bindgen_test]
@@ -128,7 +159,10 @@ async fn the_retry_budget_resets_after_an_event() {
     .connect()
     .unwrap();
     let (seqs, _s) = record_seqs(&client, "message");
-    wait_for("six events over six connections", ms(10_000), || seqs.len() == 6).await;
+    wait_for("six events over six connections", ms(10_000), || {
+        seqs.len() == 6
+    })
+    .await;
     assert_eq!(seqs.get(), [1, 2, 3, 4, 5, 6]);
     assert_ne!(client.state(), ConnectionState::Closed);
     assert!(stats(&session).await.connections.len() >= 6);
@@ -147,13 +181,19 @@ async fn an_idle_stream_is_reconnected_and_resumed() {
     .unwrap();
     let watch = Watch::new(&client);
     let (seqs, _s) = record_seqs(&client, "message");
-    wait_for("events of the second connection", ms(8000), || seqs.len() >= 4).await;
+    wait_for("events of the second connection", ms(8000), || {
+        seqs.len() >= 4
+    })
+    .await;
     assert_eq!(seqs.get()[..4], [1, 2, 3, 4]);
     assert_eq!(watch.errors.get()[0], SseError::Idle { timeout: ms(400) });
     let stats = stats(&session).await;
     assert_eq!(stats.connections[1].last_event_id.as_deref(), Some("2"));
     let gap = stats.gaps_ms()[0];
-    assert!(gap >= 400.0, "reconnected after {gap:.0} ms, before the idle timeout");
+    assert!(
+        gap >= 400.0,
+        "reconnected after {gap:.0} ms, before the idle timeout"
+    );
     client.close();
 }
 
@@ -173,7 +213,11 @@ async fn reconnect_reconnects_at_once_and_resumes() {
     client.reconnect();
     assert_eq!(client.state(), ConnectionState::Connecting);
     wait_for("all ten events", ms(5000), || seqs.len() == 10).await;
-    assert_eq!(seqs.get(), (1..=10).collect::<Vec<_>>(), "no gap, no duplicate");
+    assert_eq!(
+        seqs.get(),
+        (1..=10).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
     let stats = stats(&session).await;
     assert_eq!(stats.connections.len(), 2);
     assert_eq!(stats.connections[1].last_event_id, Some(id_at_reconnect));
@@ -182,7 +226,11 @@ async fn reconnect_reconnects_at_once_and_resumes() {
     client.close();
     client.reconnect();
     sleep_ms(200).await;
-    assert_eq!(client.state(), ConnectionState::Closed, "reconnect() does nothing once closed");
+    assert_eq!(
+        client.state(),
+        ConnectionState::Closed,
+        "reconnect() does nothing once closed"
+    );
     assert_eq!(common::stats(&session).await.connections.len(), 2);
 }
 
@@ -217,9 +265,16 @@ async fn resume_false_sends_no_id() {
     .unwrap();
     let (seqs, _s) = record_seqs(&client, "message");
     wait_for("two connections", ms(5000), || seqs.len() >= 4).await;
-    assert_eq!(seqs.get()[..4], [1, 2, 1, 2], "without resume the stream starts over");
+    assert_eq!(
+        seqs.get()[..4],
+        [1, 2, 1, 2],
+        "without resume the stream starts over"
+    );
     let stats = stats(&session).await;
-    assert!(stats.connections.iter().all(|seen| seen.last_event_id.is_none()));
+    assert!(stats
+        .connections
+        .iter()
+        .all(|seen| seen.last_event_id.is_none()));
     client.close();
 }
 
@@ -233,7 +288,10 @@ async fn reconnect_on_end_false_closes_when_the_stream_ends() {
         .unwrap();
     let watch = Watch::new(&client);
     let (seqs, _s) = record_seqs(&client, "message");
-    wait_for("closed", ms(5000), || client.state() == ConnectionState::Closed).await;
+    wait_for("closed", ms(5000), || {
+        client.state() == ConnectionState::Closed
+    })
+    .await;
     sleep_ms(200).await;
     assert_eq!(seqs.get(), [1, 2]);
     assert_eq!(stats(&session).await.connections.len(), 1);

@@ -49,13 +49,14 @@ pub(crate) fn open(
 ) -> Result<Box<dyn Connection>, SseError> {
     let init = EventSourceInit::new();
     init.set_with_credentials(request.with_credentials);
-    let source = EventSource::new_with_event_source_init_dict(request.url, &init).map_err(|error| {
-        SseError::invalid(format!(
-            "EventSource refused {}: {}",
-            request.url,
-            js_error_message(&error)
-        ))
-    })?;
+    let source =
+        EventSource::new_with_event_source_init_dict(request.url, &init).map_err(|error| {
+            SseError::invalid(format!(
+                "EventSource refused {}: {}",
+                request.url,
+                js_error_message(&error)
+            ))
+        })?;
     let state = Rc::new(SourceState {
         source: source.clone(),
         sink,

@@ -15,10 +15,13 @@ use wasm_bindgen_futures::JsFuture;
 
 /// The scripted server, given at compile time by `make test` (scripts/test.sh).
 pub fn server() -> &'static str {
-    option_env!("SSE_TEST_SERVER").expect(
-        "SSE_TEST_SERVER is not set: run the browser tests through `make test`, which \
-         starts server/ and exports its address",
-    )
+    let Some(address) = option_env!("SSE_TEST_SERVER") else {
+        panic!(
+            "SSE_TEST_SERVER is not set: run the browser tests through `make test`, which \
+             starts server/ and exports its address"
+        )
+    };
+    address
 }
 
 /// A URL of the scripted stream with these query parameters.
@@ -103,7 +106,10 @@ pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> boo
     let start = js_sys::Date::now();
     while !done() {
         if js_sys::Date::now() - start > limit.as_millis() as f64 {
-            panic!("timed out after {} ms waiting for {what}", limit.as_millis());
+            panic!(
+                "timed out after {} ms waiting for {what}",
+                limit.as_millis()
+            );
         }
         sleep_ms(10).await;
     }
@@ -121,7 +127,10 @@ where
             return stats;
         }
         if js_sys::Date::now() - start > limit.as_millis() as f64 {
-            panic!("timed out after {} ms waiting for {what}; stats: {stats:?}", limit.as_millis());
+            panic!(
+                "timed out after {} ms waiting for {what}; stats: {stats:?}",
+                limit.as_millis()
+            );
         }
         sleep_ms(20).await;
     }
@@ -181,7 +190,11 @@ impl Watch {
 
     /// The state names in order, e.g. `["open", "reconnecting", "connecting", "open"]`.
     pub fn state_names(&self) -> Vec<&'static str> {
-        self.states.get().iter().map(ConnectionState::as_str).collect()
+        self.states
+            .get()
+            .iter()
+            .map(ConnectionState::as_str)
+            .collect()
     }
 
     pub fn error_kinds(&self) -> Vec<&'static str> {
