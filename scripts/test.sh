@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: setup, fmt, clippy (native + wasm32), native tests, the test
+# `make test`: setup, fmt, clippy (native + wasm32), docs, native tests, the test
 # server, browser tests in headless Chromium. Every step runs and reports even
 # after a failure; each step's output goes to the terminal and to
 # target/test-logs/NN-step.log. The last line is exactly `N passed, M failed`
@@ -233,6 +233,7 @@ fi
 run_step check "fmt" cargo fmt --all --check
 run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
 
 # Browser tests: headless Chromium through the Debian chromedriver, with the
