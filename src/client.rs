@@ -1,11 +1,5 @@
-//! [`SseClient`] and its builder: the state machine and the reconnect loop.
-//!
-//! ```text
-//! connecting --open--> open --error / stream end--> reconnecting --timer--> connecting
-//! connecting --retryable failure--> reconnecting
-//! any --fatal failure or retries exhausted--> closed
-//! any --close() or last handle dropped--> closed
-//! ```
+//! [`SseClient`] and its builder: the browser side of the state machine in
+//! `machine.rs` — the connection, the retry and idle timers, and delivery to handlers.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -13,8 +7,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::backoff::{Backoff, RetryDecision, RetryState};
+use crate::backoff::Backoff;
 use crate::dispatch::{Delivery, Dispatcher, HandlerId, Removed, Subscription, Unsubscribe};
+use crate::machine::{Effect, Effects, Machine};
 use crate::runtime::{self, Timer};
 use crate::stream::EventStream;
 use crate::transport::{self, Connection, Failure, FailureClass, Request, Signal};
@@ -134,7 +129,6 @@ impl SseClientBuilder {
             url,
             with_credentials: self.with_credentials,
             resume_param: self.resume.then_some(self.resume_param),
-            reconnect_on_end: self.reconnect_on_end,
             idle_timeout: self.idle_timeout,
         };
         let inner = Rc::new_cyclic(|weak| Inner {
@@ -142,9 +136,7 @@ impl SseClientBuilder {
             config,
             dispatcher: Dispatcher::default(),
             core: RefCell::new(Core {
-                state: ConnectionState::Connecting,
-                retry: RetryState::new(self.backoff),
-                last_event_id,
+                machine: Machine::new(self.backoff, last_event_id, self.reconnect_on_end),
                 generation: 0,
                 connection: None,
                 retry_timer: None,
@@ -152,7 +144,7 @@ impl SseClientBuilder {
             }),
             last_activity: Cell::new(Duration::ZERO),
         });
-        inner.start_connection();
+        inner.step(Machine::connect);
         Ok(SseClient { inner })
     }
 }
@@ -162,7 +154,6 @@ struct Config {
     with_credentials: bool,
     /// `None` when resuming is off.
     resume_param: Option<String>,
-    reconnect_on_end: bool,
     idle_timeout: Option<Duration>,
 }
 
@@ -204,11 +195,9 @@ struct Inner {
 }
 
 struct Core {
-    state: ConnectionState,
-    retry: RetryState,
-    last_event_id: String,
-    /// Bumped for every request, so signals from a connection already let go are
-    /// ignored.
+    machine: Machine,
+    /// Bumped whenever the connection is let go, so signals and timers that belong to
+    /// an earlier connection are ignored.
     generation: u64,
     connection: Option<Box<dyn Connection>>,
     retry_timer: Option<Timer>,
@@ -216,13 +205,6 @@ struct Core {
 }
 
 impl Core {
-    fn set_state(&mut self, state: ConnectionState, out: &mut Vec<Delivery>) {
-        if self.state != state {
-            self.state = state;
-            out.push(Delivery::State(state));
-        }
-    }
-
     /// Lets go of the connection and every timer.
     fn disconnect(&mut self) {
         self.generation += 1;
@@ -347,27 +329,23 @@ impl SseClient {
     /// Drops the current connection and connects again now, resuming from the last
     /// event id. Reports no error; does nothing once closed.
     pub fn reconnect(&self) {
-        if self.state() == ConnectionState::Closed {
-            return;
-        }
-        self.inner.core.borrow_mut().retry.on_abandon();
-        self.inner.start_connection();
+        self.inner.step(Machine::reconnect);
     }
 
     /// Closes the connection for good: cancels any pending retry, makes no further
     /// request, and reports [`ConnectionState::Closed`] once.
     pub fn close(&self) {
-        self.inner.close();
+        self.inner.step(Machine::close);
     }
 
     /// The current state.
     pub fn state(&self) -> ConnectionState {
-        self.inner.core.borrow().state
+        self.inner.core.borrow().machine.state()
     }
 
     /// The last event id seen (or given as an option); empty until there is one.
     pub fn last_event_id(&self) -> String {
-        self.inner.core.borrow().last_event_id.clone()
+        self.inner.core.borrow().machine.last_event_id().to_owned()
     }
 
     /// The absolute URL of the stream, without the resume parameter.
@@ -430,64 +408,83 @@ impl Unsubscribe for Inner {
 }
 
 impl Inner {
-    fn deliver_all(&self, deliveries: Vec<Delivery>) {
+    /// Feeds one input to the machine and carries out what it asks for. Deliveries
+    /// wait until no borrow is held, because handlers may call back into the client.
+    fn step(&self, input: impl FnOnce(&mut Machine) -> Effects) {
+        let mut effects = input(&mut self.core.borrow_mut().machine);
+        let mut deliveries = Vec::new();
+        while let Some(effect) = effects.pop_front() {
+            match effect {
+                Effect::Deliver(delivery) => deliveries.push(delivery),
+                Effect::Connect => {
+                    if let Err(error) = self.open_connection() {
+                        let failure = Failure {
+                            error,
+                            class: FailureClass::Fatal,
+                            retry_after: None,
+                        };
+                        let mut core = self.core.borrow_mut();
+                        effects.extend(core.machine.failed(failure, runtime::now(), 0.0));
+                    }
+                }
+                Effect::Wait(delay) => self.start_retry_timer(delay),
+                Effect::Stop => self.core.borrow_mut().disconnect(),
+            }
+        }
         for delivery in deliveries {
             self.dispatcher.deliver(delivery);
         }
     }
 
-    /// Opens a new connection (first request, retry timer, or `reconnect()`).
-    fn start_connection(&self) {
-        let mut out = Vec::new();
-        let result = {
-            let mut core = self.core.borrow_mut();
-            core.disconnect();
-            core.set_state(ConnectionState::Connecting, &mut out);
-            let resume = self
-                .config
-                .resume_param
-                .as_deref()
-                .map(|name| (name, core.last_event_id.as_str()));
-            let url = runtime::request_url(&self.config.url, resume);
-            let request = Request {
-                url: &url,
-                with_credentials: self.config.with_credentials,
-                event_types: self.dispatcher.registry().event_types(),
-            };
-            let generation = core.generation;
-            let weak = self.weak.clone();
-            let sink = Rc::new(move |signal: Signal| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_signal(generation, signal);
-                }
-            });
-            transport::eventsource::open(request, sink).map(|connection| {
-                core.connection = Some(connection);
-            })
-        };
-        match result {
-            Ok(()) => {
-                self.last_activity.set(runtime::now());
-                self.arm_idle_timer(self.config.idle_timeout);
-            }
-            Err(error) => {
-                out.push(Delivery::Error(error));
-                self.close_into(&mut out);
-            }
-        }
-        self.deliver_all(out);
-    }
-
-    fn arm_idle_timer(&self, after: Option<Duration>) {
-        let Some(after) = after else { return };
+    fn open_connection(&self) -> Result<(), SseError> {
         let mut core = self.core.borrow_mut();
+        core.disconnect();
+        let resume = self
+            .config
+            .resume_param
+            .as_deref()
+            .map(|name| (name, core.machine.last_event_id()));
+        let url = runtime::request_url(&self.config.url, resume);
+        let request = Request {
+            url: &url,
+            with_credentials: self.config.with_credentials,
+            event_types: self.dispatcher.registry().event_types(),
+        };
         let generation = core.generation;
         let weak = self.weak.clone();
-        core.idle_timer = Some(Timer::new(after, move || {
+        let sink = Rc::new(move |signal: Signal| {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_signal(generation, signal);
+            }
+        });
+        core.connection = Some(transport::eventsource::open(request, sink)?);
+        self.last_activity.set(runtime::now());
+        if let Some(timeout) = self.config.idle_timeout {
+            core.idle_timer = Some(self.idle_timer(generation, timeout));
+        }
+        Ok(())
+    }
+
+    fn start_retry_timer(&self, delay: Duration) {
+        let mut core = self.core.borrow_mut();
+        core.disconnect();
+        let (generation, weak) = (core.generation, self.weak.clone());
+        core.retry_timer = Some(Timer::new(delay, move || {
+            if let Some(inner) = weak.upgrade() {
+                if inner.core.borrow().generation == generation {
+                    inner.step(Machine::connect);
+                }
+            }
+        }));
+    }
+
+    fn idle_timer(&self, generation: u64, after: Duration) -> Timer {
+        let weak = self.weak.clone();
+        Timer::new(after, move || {
             if let Some(inner) = weak.upgrade() {
                 inner.on_idle_timer(generation);
             }
-        }));
+        })
     }
 
     fn on_idle_timer(&self, generation: u64) {
@@ -499,12 +496,14 @@ impl Inner {
         }
         let quiet = runtime::now().saturating_sub(self.last_activity.get());
         if quiet < timeout {
-            self.arm_idle_timer(Some(timeout - quiet));
+            let timer = self.idle_timer(generation, timeout - quiet);
+            self.core.borrow_mut().idle_timer = Some(timer);
             return;
         }
         self.fail(Failure {
             error: SseError::Idle { timeout },
             class: FailureClass::Retryable,
+            retry_after: None,
         });
     }
 
@@ -513,15 +512,7 @@ impl Inner {
             return;
         }
         match signal {
-            Signal::Opened => {
-                let mut out = Vec::new();
-                {
-                    let mut core = self.core.borrow_mut();
-                    core.retry.on_open(runtime::now());
-                    core.set_state(ConnectionState::Open, &mut out);
-                }
-                self.deliver_all(out);
-            }
+            Signal::Opened => self.step(|machine| machine.opened(runtime::now())),
             Signal::Event {
                 event_type,
                 data,
@@ -530,11 +521,8 @@ impl Inner {
                 self.last_activity.set(runtime::now());
                 let last_event_id = {
                     let mut core = self.core.borrow_mut();
-                    core.retry.on_event();
-                    if let Some(id) = id {
-                        core.last_event_id = id;
-                    }
-                    core.last_event_id.clone()
+                    core.machine.event(id);
+                    core.machine.last_event_id().to_owned()
                 };
                 if self.dispatcher.registry().has_event_handlers(&event_type) {
                     self.dispatcher.deliver(Delivery::Event(SseEvent {
@@ -549,55 +537,6 @@ impl Inner {
     }
 
     fn fail(&self, failure: Failure) {
-        let mut out = vec![Delivery::Error(failure.error)];
-        let retry = match failure.class {
-            FailureClass::Fatal => false,
-            FailureClass::Ended => self.config.reconnect_on_end,
-            FailureClass::Retryable => true,
-        };
-        if retry {
-            self.schedule_retry(&mut out);
-        } else {
-            self.close_into(&mut out);
-        }
-        self.deliver_all(out);
-    }
-
-    fn schedule_retry(&self, out: &mut Vec<Delivery>) {
-        let decision = {
-            let mut core = self.core.borrow_mut();
-            core.disconnect();
-            core.retry.on_failure(runtime::now(), runtime::random())
-        };
-        match decision {
-            RetryDecision::Retry { attempt, delay } => {
-                let mut core = self.core.borrow_mut();
-                core.set_state(ConnectionState::Reconnecting { attempt, delay }, out);
-                let (generation, weak) = (core.generation, self.weak.clone());
-                core.retry_timer = Some(Timer::new(delay, move || {
-                    if let Some(inner) = weak.upgrade() {
-                        if inner.core.borrow().generation == generation {
-                            inner.start_connection();
-                        }
-                    }
-                }));
-            }
-            RetryDecision::Exhausted { attempts } => {
-                out.push(Delivery::Error(SseError::RetriesExhausted { attempts }));
-                self.close_into(out);
-            }
-        }
-    }
-
-    fn close_into(&self, out: &mut Vec<Delivery>) {
-        let mut core = self.core.borrow_mut();
-        core.disconnect();
-        core.set_state(ConnectionState::Closed, out);
-    }
-
-    fn close(&self) {
-        let mut out = Vec::new();
-        self.close_into(&mut out);
-        self.deliver_all(out);
+        self.step(|machine| machine.failed(failure, runtime::now(), runtime::random()));
     }
 }

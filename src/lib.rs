@@ -44,6 +44,7 @@ pub mod decode;
 mod dispatch;
 mod event;
 mod listener;
+mod machine;
 mod runtime;
 mod stream;
 mod transport;

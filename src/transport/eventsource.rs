@@ -103,6 +103,7 @@ impl SourceState {
             Failure {
                 error: SseError::network("the stream was lost or ended by the server"),
                 class: FailureClass::Ended,
+                retry_after: None,
             }
         } else {
             // The browser gives up on its own (CLOSED) after an HTTP status other than
@@ -116,6 +117,7 @@ impl SourceState {
             Failure {
                 error: SseError::network(format!("could not open the stream: {reason}")),
                 class: FailureClass::Retryable,
+                retry_after: None,
             }
         }
     }

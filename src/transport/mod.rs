@@ -3,6 +3,7 @@
 //! retrying. Dropping a connection closes it and frees everything it registered.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use crate::SseError;
 
@@ -27,6 +28,8 @@ pub(crate) enum Signal {
 pub(crate) struct Failure {
     pub(crate) error: SseError,
     pub(crate) class: FailureClass,
+    /// A server's `Retry-After`: the least wait before the next request.
+    pub(crate) retry_after: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

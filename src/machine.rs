@@ -1,0 +1,347 @@
+//! The connection state machine without a browser: inputs in, effects out.
+//!
+//! ```text
+//! connecting --open--> open --error / stream end--> reconnecting(attempt, delay) --timer--> connecting
+//! connecting --retryable failure--> reconnecting
+//! any --fatal failure or retries exhausted--> closed
+//! any --close() or last handle dropped--> closed
+//! ```
+//!
+//! Time and the random draw for jitter are arguments, so every transition is tested
+//! natively; `client.rs` carries the effects out with real connections and timers.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::backoff::{Backoff, RetryDecision, RetryState};
+use crate::dispatch::Delivery;
+use crate::transport::{Failure, FailureClass};
+use crate::{ConnectionState, SseError};
+
+/// What the machine asks its driver to do, in order.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    /// Let go of the current connection and its timers, and open a new connection.
+    Connect,
+    /// Let go of the current connection and its timers, and [`Machine::connect`] after
+    /// this delay.
+    Wait(Duration),
+    /// Let go of everything; the machine is closed.
+    Stop,
+    /// Hand a state change or an error to the handlers.
+    Deliver(Delivery),
+}
+
+pub(crate) type Effects = VecDeque<Effect>;
+
+pub(crate) struct Machine {
+    state: ConnectionState,
+    retry: RetryState,
+    last_event_id: String,
+    reconnect_on_end: bool,
+}
+
+impl Machine {
+    /// A machine about to make its first request (state `Connecting`).
+    pub(crate) fn new(backoff: Backoff, last_event_id: String, reconnect_on_end: bool) -> Self {
+        Machine {
+            state: ConnectionState::Connecting,
+            retry: RetryState::new(backoff),
+            last_event_id,
+            reconnect_on_end,
+        }
+    }
+
+    pub(crate) fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    pub(crate) fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// Makes a request now: the first one, or the one a retry timer was waiting for.
+    pub(crate) fn connect(&mut self) -> Effects {
+        let mut effects = Effects::new();
+        if self.state != ConnectionState::Closed {
+            self.set_state(ConnectionState::Connecting, &mut effects);
+            effects.push_back(Effect::Connect);
+        }
+        effects
+    }
+
+    /// The user asked for a fresh connection: no failure is counted or reported.
+    pub(crate) fn reconnect(&mut self) -> Effects {
+        if self.state == ConnectionState::Closed {
+            return Effects::new();
+        }
+        self.retry.on_abandon();
+        self.connect()
+    }
+
+    /// The server accepted the stream at `now`.
+    pub(crate) fn opened(&mut self, now: Duration) -> Effects {
+        let mut effects = Effects::new();
+        self.retry.on_open(now);
+        self.set_state(ConnectionState::Open, &mut effects);
+        effects
+    }
+
+    /// An event arrived; `id` is the connection's id buffer if it has set one.
+    pub(crate) fn event(&mut self, id: Option<String>) {
+        self.retry.on_event();
+        if let Some(id) = id {
+            self.last_event_id = id;
+        }
+    }
+
+    /// A server's `retry:` field.
+    #[allow(dead_code)] // reported by the fetch transport, which can see the field
+    pub(crate) fn server_retry(&mut self, retry: Duration) {
+        self.retry.set_server_retry(retry);
+    }
+
+    /// The connection failed at `now`; `random` is a draw from `[0, 1)` for jitter.
+    pub(crate) fn failed(&mut self, failure: Failure, now: Duration, random: f64) -> Effects {
+        let mut effects = Effects::new();
+        if self.state == ConnectionState::Closed {
+            return effects;
+        }
+        effects.push_back(Effect::Deliver(Delivery::Error(failure.error)));
+        if let Some(retry_after) = failure.retry_after {
+            self.retry.set_retry_after(retry_after);
+        }
+        let retry = match failure.class {
+            FailureClass::Retryable => true,
+            FailureClass::Ended => self.reconnect_on_end,
+            FailureClass::Fatal => false,
+        };
+        if !retry {
+            self.close_into(&mut effects);
+            return effects;
+        }
+        match self.retry.on_failure(now, random) {
+            RetryDecision::Retry { attempt, delay } => {
+                self.set_state(
+                    ConnectionState::Reconnecting { attempt, delay },
+                    &mut effects,
+                );
+                effects.push_back(Effect::Wait(delay));
+            }
+            RetryDecision::Exhausted { attempts } => {
+                let exhausted = SseError::RetriesExhausted { attempts };
+                effects.push_back(Effect::Deliver(Delivery::Error(exhausted)));
+                self.close_into(&mut effects);
+            }
+        }
+        effects
+    }
+
+    /// Closes for good; reports `Closed` once.
+    pub(crate) fn close(&mut self) -> Effects {
+        let mut effects = Effects::new();
+        self.close_into(&mut effects);
+        effects
+    }
+
+    fn close_into(&mut self, effects: &mut Effects) {
+        if self.state != ConnectionState::Closed {
+            self.set_state(ConnectionState::Closed, effects);
+            effects.push_back(Effect::Stop);
+        }
+    }
+
+    fn set_state(&mut self, state: ConnectionState, effects: &mut Effects) {
+        if self.state != state {
+            self.state = state;
+            effects.push_back(Effect::Deliver(Delivery::State(state)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Jitter;
+
+    const T0: Duration = Duration::ZERO;
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    fn machine(max_retries: Option<u32>, reconnect_on_end: bool) -> Machine {
+        let backoff = Backoff::exponential(ms(100))
+            .jitter(Jitter::None)
+            .max_retries(max_retries);
+        Machine::new(backoff, String::new(), reconnect_on_end)
+    }
+
+    fn failure(class: FailureClass) -> Failure {
+        Failure {
+            error: SseError::network("lost"),
+            class,
+            retry_after: None,
+        }
+    }
+
+    /// A compact rendering of effects: `connect`, `wait 100`, `stop`, `state open`,
+    /// `error network`.
+    fn show(effects: Effects) -> Vec<String> {
+        effects
+            .into_iter()
+            .map(|effect| match effect {
+                Effect::Connect => "connect".to_owned(),
+                Effect::Wait(delay) => format!("wait {}", delay.as_millis()),
+                Effect::Stop => "stop".to_owned(),
+                Effect::Deliver(Delivery::State(state)) => format!("state {state}"),
+                Effect::Deliver(Delivery::Error(error)) => format!("error {}", error.kind()),
+                Effect::Deliver(Delivery::Event(event)) => format!("event {}", event.event_type),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_connect_reports_no_change() {
+        let mut machine = machine(None, true);
+        assert_eq!(show(machine.connect()), ["connect"]);
+        assert_eq!(show(machine.opened(T0)), ["state open"]);
+    }
+
+    #[test]
+    fn a_lost_stream_waits_then_connects_again() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.opened(T0);
+        let lost = machine.failed(failure(FailureClass::Ended), T0, 0.5);
+        assert_eq!(
+            show(lost),
+            ["error network", "state reconnecting", "wait 100"]
+        );
+        assert_eq!(
+            machine.state(),
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: ms(100)
+            }
+        );
+        assert_eq!(show(machine.connect()), ["state connecting", "connect"]);
+    }
+
+    #[test]
+    fn failures_before_open_back_off_exponentially() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            let effects = show(machine.failed(failure(FailureClass::Retryable), T0, 0.5));
+            waits.push(effects.last().cloned().unwrap());
+            machine.connect();
+        }
+        assert_eq!(waits, ["wait 100", "wait 200", "wait 400", "wait 800"]);
+    }
+
+    #[test]
+    fn exhaustion_reports_the_failure_then_the_exhaustion_then_closes() {
+        let mut machine = machine(Some(1), true);
+        machine.connect();
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        machine.connect();
+        let last = machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        assert_eq!(
+            show(last),
+            [
+                "error network",
+                "error retries-exhausted",
+                "state closed",
+                "stop"
+            ]
+        );
+        assert!(
+            machine.connect().is_empty(),
+            "a closed machine makes no request"
+        );
+    }
+
+    #[test]
+    fn fatal_failures_and_unwanted_ends_close() {
+        let mut fatal = machine(None, true);
+        fatal.connect();
+        let effects = fatal.failed(failure(FailureClass::Fatal), T0, 0.5);
+        assert_eq!(show(effects), ["error network", "state closed", "stop"]);
+
+        let mut ended = machine(None, false);
+        ended.connect();
+        ended.opened(T0);
+        let effects = ended.failed(failure(FailureClass::Ended), T0, 0.5);
+        assert_eq!(show(effects), ["error network", "state closed", "stop"]);
+    }
+
+    #[test]
+    fn close_reports_closed_once_and_silences_everything_after() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.opened(T0);
+        assert_eq!(show(machine.close()), ["state closed", "stop"]);
+        assert!(machine.close().is_empty());
+        assert!(machine.reconnect().is_empty());
+        assert!(machine
+            .failed(failure(FailureClass::Retryable), T0, 0.5)
+            .is_empty());
+    }
+
+    #[test]
+    fn reconnect_counts_no_failure_and_reports_no_error() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        assert_eq!(show(machine.reconnect()), ["state connecting", "connect"]);
+        machine.opened(T0);
+        assert_eq!(show(machine.reconnect()), ["state connecting", "connect"]);
+        // The earlier failure still counts: the next delay is the second one.
+        let effects = show(machine.failed(failure(FailureClass::Retryable), T0, 0.5));
+        assert_eq!(effects.last().unwrap(), "wait 200");
+    }
+
+    #[test]
+    fn events_carry_the_id_and_reset_the_backoff() {
+        let mut machine = Machine::new(
+            Backoff::exponential(ms(100)).jitter(Jitter::None),
+            "7".into(),
+            true,
+        );
+        assert_eq!(machine.last_event_id(), "7");
+        machine.connect();
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        machine.connect();
+        machine.opened(T0);
+        machine.event(None);
+        assert_eq!(
+            machine.last_event_id(),
+            "7",
+            "no id field yet: keep the carried id"
+        );
+        machine.event(Some("8".into()));
+        assert_eq!(machine.last_event_id(), "8");
+        let effects = show(machine.failed(failure(FailureClass::Ended), T0, 0.5));
+        assert_eq!(effects.last().unwrap(), "wait 100");
+    }
+
+    #[test]
+    fn retry_after_and_server_retry_raise_the_next_delay() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.server_retry(ms(250));
+        let slow = Failure {
+            retry_after: Some(ms(1000)),
+            ..failure(FailureClass::Retryable)
+        };
+        assert_eq!(
+            show(machine.failed(slow, T0, 0.5)).last().unwrap(),
+            "wait 1000"
+        );
+        machine.connect();
+        let next = show(machine.failed(failure(FailureClass::Retryable), T0, 0.5));
+        assert_eq!(next.last().unwrap(), "wait 250");
+    }
+}
