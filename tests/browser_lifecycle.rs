@@ -179,3 +179,30 @@ async fn reconnect_cycles_leave_no_closure_behind() {
     drop(client);
     assert_eq!(live_closures(), baseline);
 }
+
+#[wasm_bindgen_test]
+async fn with_credentials_sends_cookies_cross_origin() {
+    // Cookies belong to a host, not a port: one set by the test page (on another port
+    // of 127.0.0.1) goes to the server only when credentials are included.
+    let document = js_sys::Reflect::get(&js_sys::global(), &"document".into()).unwrap();
+    js_sys::Reflect::set(
+        &document,
+        &"cookie".into(),
+        &"sse_wasm_probe=1; path=/".into(),
+    )
+    .unwrap();
+    let mut cookies = Vec::new();
+    for with_credentials in [true, false] {
+        let session = new_session("credentials");
+        let client = SseClient::builder(sse_url(&format!("session={session}&count=1&then=hold")))
+            .with_credentials(with_credentials)
+            .connect()
+            .unwrap();
+        let (seqs, _s) = record_seqs(&client, "message");
+        wait_for("an event", ms(5000), || seqs.len() == 1).await;
+        client.close();
+        let stats = stats(&session).await;
+        cookies.push(stats.connections[0].headers.get("cookie").cloned());
+    }
+    assert_eq!(cookies, [Some("sse_wasm_probe=1".to_owned()), None]);
+}

@@ -297,3 +297,44 @@ async fn reconnect_on_end_false_closes_when_the_stream_ends() {
     assert_eq!(stats(&session).await.connections.len(), 1);
     assert_eq!(watch.error_kinds(), ["network"], "the end is reported once");
 }
+
+#[wasm_bindgen_test]
+async fn staying_open_for_the_stable_period_resets_the_budget() {
+    // Each connection opens, delivers nothing and is ended by the server after 400 ms.
+    let query = "count=0&then=hold&max_ms=400";
+    let stable = new_session("stable");
+    let client = SseClient::builder(sse_url(&format!("session={stable}&{query}")))
+        .backoff(quick_backoff(20).max_retries(Some(1)).stable_after(ms(200)))
+        .connect()
+        .unwrap();
+    wait_for_stats("four connections", &stable, ms(8000), |stats| {
+        stats.connections.len() >= 4
+    })
+    .await;
+    assert_ne!(
+        client.state(),
+        ConnectionState::Closed,
+        "open 400 ms > 200 ms is healthy"
+    );
+    client.close();
+
+    let flapping = new_session("flapping");
+    let client = SseClient::builder(sse_url(&format!("session={flapping}&{query}")))
+        .backoff(
+            quick_backoff(20)
+                .max_retries(Some(1))
+                .stable_after(ms(2000)),
+        )
+        .connect()
+        .unwrap();
+    wait_for("closed", ms(5000), || {
+        client.state() == ConnectionState::Closed
+    })
+    .await;
+    let stats = stats(&flapping).await;
+    assert_eq!(
+        stats.connections.len(),
+        2,
+        "open 400 ms < 2 s is not healthy: one retry"
+    );
+}

@@ -51,6 +51,8 @@ pub struct SeenConnection {
     pub status: u16,
     pub events_sent: u64,
     pub closed_at_ms: Option<f64>,
+    /// Request headers, names in lower case.
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// What the server recorded for a session.
