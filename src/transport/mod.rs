@@ -40,9 +40,9 @@ pub(crate) enum FailureClass {
     /// after it opened, which it cannot tell apart). Retried unless `reconnect_on_end`
     /// is off.
     Ended,
-    /// Trying again cannot help: close. The native transport cannot tell; the fetch
-    /// transport reports it for 204, most 4xx and a wrong Content-Type.
-    #[allow(dead_code)]
+    /// Trying again cannot help: close. The native transport cannot tell (the client
+    /// uses it when a connection cannot even be made); the fetch transport will report
+    /// it for 204, most 4xx and a wrong Content-Type.
     Fatal,
 }
 
