@@ -12,13 +12,14 @@
 //!     MarketClosed,
 //! }
 //!
-//! assert_eq!(decode::event_types::<ServerEvent>().unwrap(), ["tick", "market-closed"]);
+//! assert_eq!(decode::event_types::<ServerEvent>()?, ["tick", "market-closed"]);
 //! let event = SseEvent {
 //!     event_type: "tick".into(),
 //!     data: r#"{"price": 1.5}"#.into(),
 //!     last_event_id: "7".into(),
 //! };
-//! assert_eq!(decode::enum_event::<ServerEvent>(&event).unwrap(), ServerEvent::Tick { price: 1.5 });
+//! assert_eq!(decode::enum_event::<ServerEvent>(&event)?, ServerEvent::Tick { price: 1.5 });
+//! # Ok::<(), sse_wasm::SseError>(())
 //! ```
 
 use std::fmt;

@@ -52,7 +52,9 @@ pub(crate) enum Removed {
 #[derive(Default)]
 pub(crate) struct Registry {
     next_id: HandlerId,
-    events: HashMap<String, Vec<Shared<EventHandler>>>,
+    /// Copy-on-write, so a delivery's snapshot costs one `Rc` clone per event rather
+    /// than a copy of the list; only adding or removing during a delivery copies it.
+    events: HashMap<String, Rc<Vec<Shared<EventHandler>>>>,
     states: Vec<Shared<StateHandler>>,
     errors: Vec<Shared<ErrorHandler>>,
 }
@@ -70,7 +72,7 @@ impl Registry {
         handler: Box<EventHandler>,
     ) -> (HandlerId, bool) {
         let id = self.take_id();
-        let list = self.events.entry(event_type.to_owned()).or_default();
+        let list = Rc::make_mut(self.events.entry(event_type.to_owned()).or_default());
         list.push(entry(id, handler));
         (id, list.len() == 1)
     }
@@ -91,12 +93,17 @@ impl Registry {
         if remove_from(&mut self.states, id) || remove_from(&mut self.errors, id) {
             return Removed::Handler;
         }
-        let found = self
-            .events
-            .iter_mut()
-            .find_map(|(event_type, list)| remove_from(list, id).then(|| event_type.clone()));
+        let found = self.events.iter_mut().find_map(|(event_type, list)| {
+            let found = list.iter().any(|entry| entry.id == id);
+            (found && remove_from(Rc::make_mut(list), id)).then(|| event_type.clone())
+        });
         match found {
-            Some(event_type) if self.events.get(&event_type).is_some_and(Vec::is_empty) => {
+            Some(event_type)
+                if self
+                    .events
+                    .get(&event_type)
+                    .is_some_and(|list| list.is_empty()) =>
+            {
                 self.events.remove(&event_type);
                 Removed::LastOfType(event_type)
             }
@@ -174,7 +181,7 @@ impl Dispatcher {
                     .events
                     .get(&event.event_type)
                     .cloned();
-                for entry in snapshot.unwrap_or_default() {
+                for entry in snapshot.iter().flat_map(|list| list.iter()) {
                     if entry.active.get() {
                         let result = (entry.handler.borrow_mut())(&event);
                         if let Err(error) = result {
