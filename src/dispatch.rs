@@ -21,21 +21,79 @@ pub(crate) type EventHandler = dyn FnMut(&SseEvent) -> Result<(), SseError>;
 type StateHandler = dyn FnMut(&ConnectionState);
 type ErrorHandler = dyn FnMut(&SseError);
 
-struct Entry<H: ?Sized> {
+/// Handlers of one kind in the order they were added, copy-on-write: a delivery's
+/// snapshot costs one `Rc` clone rather than a copy of the list, and only adding or
+/// removing during a delivery copies it. The JS bindings keep their per-type lists in
+/// one too.
+pub(crate) struct HandlerList<T> {
+    entries: Rc<Vec<Rc<Entry<T>>>>,
+}
+
+struct Entry<T> {
     id: HandlerId,
     active: Cell<bool>,
-    handler: RefCell<Box<H>>,
+    value: T,
 }
 
-type Shared<H> = Rc<Entry<H>>;
+/// The handlers of a list as they were when a delivery began.
+pub(crate) struct Snapshot<T>(Rc<Vec<Rc<Entry<T>>>>);
 
-fn entry<H: ?Sized>(id: HandlerId, handler: Box<H>) -> Shared<H> {
-    Rc::new(Entry {
-        id,
-        active: Cell::new(true),
-        handler: RefCell::new(handler),
-    })
+impl<T> Default for HandlerList<T> {
+    fn default() -> Self {
+        HandlerList {
+            entries: Rc::default(),
+        }
+    }
 }
+
+impl<T> HandlerList<T> {
+    /// Adds a handler at the end; returns how many the list now holds.
+    pub(crate) fn push(&mut self, id: HandlerId, value: T) -> usize {
+        let entries = Rc::make_mut(&mut self.entries);
+        entries.push(Rc::new(Entry {
+            id,
+            active: Cell::new(true),
+            value,
+        }));
+        entries.len()
+    }
+
+    /// Removes a handler; `false` when it was not in the list.
+    pub(crate) fn remove(&mut self, id: HandlerId) -> bool {
+        let Some(index) = self.entries.iter().position(|entry| entry.id == id) else {
+            return false;
+        };
+        // A delivery in progress may hold a snapshot with this entry; the flag keeps
+        // it from being called after its removal.
+        Rc::make_mut(&mut self.entries)
+            .remove(index)
+            .active
+            .set(false);
+        true
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot<T> {
+        Snapshot(self.entries.clone())
+    }
+}
+
+impl<T> Snapshot<T> {
+    /// Calls `call` with each handler of the snapshot that has not been removed since,
+    /// checking just before each call, so a handler removed by an earlier one is skipped.
+    pub(crate) fn for_each_active(&self, mut call: impl FnMut(&T)) {
+        for entry in self.0.iter() {
+            if entry.active.get() {
+                call(&entry.value);
+            }
+        }
+    }
+}
+
+type Handlers<H> = HandlerList<RefCell<Box<H>>>;
 
 /// What removing a handler changed.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,11 +110,9 @@ pub(crate) enum Removed {
 #[derive(Default)]
 pub(crate) struct Registry {
     next_id: HandlerId,
-    /// Copy-on-write, so a delivery's snapshot costs one `Rc` clone per event rather
-    /// than a copy of the list; only adding or removing during a delivery copies it.
-    events: HashMap<String, Rc<Vec<Shared<EventHandler>>>>,
-    states: Vec<Shared<StateHandler>>,
-    errors: Vec<Shared<ErrorHandler>>,
+    events: HashMap<String, Handlers<EventHandler>>,
+    states: Handlers<StateHandler>,
+    errors: Handlers<ErrorHandler>,
 }
 
 impl Registry {
@@ -72,38 +128,33 @@ impl Registry {
         handler: Box<EventHandler>,
     ) -> (HandlerId, bool) {
         let id = self.take_id();
-        let list = Rc::make_mut(self.events.entry(event_type.to_owned()).or_default());
-        list.push(entry(id, handler));
-        (id, list.len() == 1)
+        let list = self.events.entry(event_type.to_owned()).or_default();
+        let len = list.push(id, RefCell::new(handler));
+        (id, len == 1)
     }
 
     pub(crate) fn add_state(&mut self, handler: Box<StateHandler>) -> HandlerId {
         let id = self.take_id();
-        self.states.push(entry(id, handler));
+        self.states.push(id, RefCell::new(handler));
         id
     }
 
     pub(crate) fn add_error(&mut self, handler: Box<ErrorHandler>) -> HandlerId {
         let id = self.take_id();
-        self.errors.push(entry(id, handler));
+        self.errors.push(id, RefCell::new(handler));
         id
     }
 
     pub(crate) fn remove(&mut self, id: HandlerId) -> Removed {
-        if remove_from(&mut self.states, id) || remove_from(&mut self.errors, id) {
+        if self.states.remove(id) || self.errors.remove(id) {
             return Removed::Handler;
         }
-        let found = self.events.iter_mut().find_map(|(event_type, list)| {
-            let found = list.iter().any(|entry| entry.id == id);
-            (found && remove_from(Rc::make_mut(list), id)).then(|| event_type.clone())
-        });
+        let found = self
+            .events
+            .iter_mut()
+            .find_map(|(event_type, list)| list.remove(id).then(|| event_type.clone()));
         match found {
-            Some(event_type)
-                if self
-                    .events
-                    .get(&event_type)
-                    .is_some_and(|list| list.is_empty()) =>
-            {
+            Some(event_type) if self.events.get(&event_type).is_some_and(|l| l.is_empty()) => {
                 self.events.remove(&event_type);
                 Removed::LastOfType(event_type)
             }
@@ -120,18 +171,6 @@ impl Registry {
     /// Every event type with at least one handler.
     pub(crate) fn event_types(&self) -> Vec<String> {
         self.events.keys().cloned().collect()
-    }
-}
-
-fn remove_from<H: ?Sized>(list: &mut Vec<Shared<H>>, id: HandlerId) -> bool {
-    match list.iter().position(|entry| entry.id == id) {
-        Some(index) => {
-            // A delivery in progress may hold a snapshot with this entry; the flag
-            // keeps it from being called after its removal.
-            list.remove(index).active.set(false);
-            true
-        }
-        None => false,
     }
 }
 
@@ -180,32 +219,23 @@ impl Dispatcher {
                     .borrow()
                     .events
                     .get(&event.event_type)
-                    .cloned();
-                for entry in snapshot.iter().flat_map(|list| list.iter()) {
-                    if entry.active.get() {
-                        let result = (entry.handler.borrow_mut())(&event);
-                        if let Err(error) = result {
+                    .map(HandlerList::snapshot);
+                if let Some(snapshot) = snapshot {
+                    snapshot.for_each_active(|handler| {
+                        if let Err(error) = (handler.borrow_mut())(&event) {
                             self.queue.borrow_mut().push_back(Delivery::Error(error));
                         }
-                    }
+                    });
                 }
             }
             Delivery::State(state) => {
-                let snapshot = self.registry.borrow().states.clone();
-                call_each(&snapshot, |handler| handler(&state));
+                let snapshot = self.registry.borrow().states.snapshot();
+                snapshot.for_each_active(|handler| (handler.borrow_mut())(&state));
             }
             Delivery::Error(error) => {
-                let snapshot = self.registry.borrow().errors.clone();
-                call_each(&snapshot, |handler| handler(&error));
+                let snapshot = self.registry.borrow().errors.snapshot();
+                snapshot.for_each_active(|handler| (handler.borrow_mut())(&error));
             }
-        }
-    }
-}
-
-fn call_each<H: ?Sized>(snapshot: &[Shared<H>], mut call: impl FnMut(&mut Box<H>)) {
-    for entry in snapshot {
-        if entry.active.get() {
-            call(&mut entry.handler.borrow_mut());
         }
     }
 }
