@@ -8,13 +8,14 @@ pub const DEFAULT_PORT: u16 = 8080;
 
 /// Usage text printed by `--help` and after a command-line error.
 pub const USAGE: &str = "\
-usage: sse-server [--host HOST] [--port N] [--port-file PATH] [--www DIR]
+usage: sse-server [--host HOST] [--port N] [--port-file PATH] [--www DIR] [--pkg DIR]
 
   --host HOST       address to bind (default 127.0.0.1)
   --port N          port to bind; 0 picks a free port
                     (default: $PORT, else 8080)
   --port-file PATH  after binding, write the bound port number to PATH
   --www DIR         serve static files from DIR at /
+  --pkg DIR         serve the npm package built in DIR at /pkg/
   -h, --help        print this help
 ";
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub port_file: Option<PathBuf>,
     /// Directory served as static files at `/`.
     pub www: Option<PathBuf>,
+    /// Directory of the built npm package, served at `/pkg/`.
+    pub pkg: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             port: DEFAULT_PORT,
             port_file: None,
             www: None,
+            pkg: None,
         }
     }
 }
@@ -101,6 +105,7 @@ where
             "--port" => port = Some(parse_port(&value()?, "--port")?),
             "--port-file" => config.port_file = Some(PathBuf::from(value()?)),
             "--www" => config.www = Some(PathBuf::from(value()?)),
+            "--pkg" => config.pkg = Some(PathBuf::from(value()?)),
             _ => return Err(CliError(format!("unknown argument: {arg}"))),
         }
     }
@@ -145,10 +150,19 @@ mod tests {
     #[test]
     fn all_flags() {
         let c = run(
-            &["--host", "::1", "--port-file", "/tmp/p", "--www=www"],
+            &[
+                "--host",
+                "::1",
+                "--port-file",
+                "/tmp/p",
+                "--www=www",
+                "--pkg",
+                "pkg",
+            ],
             None,
         )
         .unwrap();
+        assert_eq!(c.pkg, Some(PathBuf::from("pkg")));
         assert_eq!(c.host, "::1");
         assert_eq!(c.port_file, Some(PathBuf::from("/tmp/p")));
         assert_eq!(c.www, Some(PathBuf::from("www")));

@@ -12,6 +12,7 @@
 //! - `GET|POST /drop?session=S` — end the session's open streams;
 //! - `GET /health` — `ok`;
 //! - `OPTIONS` anything — CORS preflight;
+//! - `/pkg/…` — the built npm package from `--pkg`, if given;
 //! - anything else — static files from `--www`, if given.
 
 #![warn(missing_docs)]
@@ -60,16 +61,24 @@ pub struct AppState {
 struct Inner {
     stats: Stats,
     www: Option<PathBuf>,
+    pkg: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
 }
 
 impl AppState {
     /// Fresh state; `www` is the static file directory, if any.
     pub fn new(www: Option<PathBuf>) -> AppState {
+        AppState::serving(www, None)
+    }
+
+    /// Fresh state serving `www` at `/` and the npm package directory `pkg` at
+    /// `/pkg/`.
+    pub fn serving(www: Option<PathBuf>, pkg: Option<PathBuf>) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 stats: Stats::default(),
                 www,
+                pkg,
                 shutdown: watch::Sender::new(false),
             }),
         }
@@ -94,6 +103,10 @@ pub fn app(state: AppState) -> Router {
         .route("/stats", get(stats))
         .route("/drop", get(drop_streams).post(drop_streams))
         .route("/health", get(|| async { "ok" }));
+    let router = match &state.inner.pkg {
+        Some(dir) => router.nest_service("/pkg", ServeDir::new(dir)),
+        None => router,
+    };
     let router = match &state.inner.www {
         Some(dir) => router.fallback_service(ServeDir::new(dir)),
         None => router.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") }),
@@ -337,7 +350,7 @@ pub async fn run(config: Config) -> io::Result<()> {
         writeln!(stdout, "sse-server listening on http://{addr}")?;
         stdout.flush()?;
     }
-    let state = AppState::new(config.www.clone());
+    let state = AppState::serving(config.www.clone(), config.pkg.clone());
     let (signalled_tx, mut signalled) = watch::channel(false);
     let shutdown = async move {
         shutdown_signal().await;

@@ -22,16 +22,16 @@ struct Server {
 }
 
 async fn start_with(www: Option<std::path::PathBuf>) -> Server {
+    start_serving(AppState::new(www)).await
+}
+
+async fn start_serving(state: AppState) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(sse_server::serve(
-        listener,
-        AppState::new(www),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    tokio::spawn(sse_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
     Server { addr, _stop: stop }
 }
 
@@ -867,6 +867,24 @@ async fn static_files_from_www() {
     assert_eq!(get_text(s.addr, "/missing.js").await.0, 404);
     assert_eq!(get_text(s.addr, "/health").await, (200, "ok".to_owned()));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_npm_package_under_pkg() {
+    let root = std::env::temp_dir().join(format!("sse-server-pkg-{}", std::process::id()));
+    let (www, pkg) = (root.join("www"), root.join("pkg"));
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(pkg.join("sse_wasm.js"), "export default 1;").unwrap();
+    let s = start_serving(AppState::serving(Some(www), Some(pkg))).await;
+    assert_eq!(
+        get_text(s.addr, "/pkg/sse_wasm.js").await,
+        (200, "export default 1;".to_owned())
+    );
+    assert_eq!(get_text(s.addr, "/").await.0, 200);
+    assert_eq!(get_text(s.addr, "/pkg/missing.wasm").await.0, 404);
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 /// Kills the child on drop, so that a failing assertion does not leave a
