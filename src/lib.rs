@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+mod bindings;
 mod client;
 pub mod decode;
 mod dispatch;
