@@ -12,6 +12,7 @@ all: test
 help:
 	@echo "make setup    install the toolchain (wasm32 target, chromium, wasm-bindgen-cli, wasm-pack)"
 	@echo "make test     fmt + clippy + native tests + browser tests; ends with 'N passed, M failed'"
+	@echo "make pkg      build the npm package into pkg/ (release, wasm-opt) and print its gzipped size"
 	@echo "make server   run the test server on HOST=$(HOST) PORT=$(PORT)"
 	@echo "make fmt      format the workspace"
 	@echo "make clippy   clippy, native and wasm32, warnings denied"
@@ -41,7 +42,7 @@ demo:
 	@echo "make demo: not yet implemented (later issue: the demo page)" >&2; exit 1
 
 pkg:
-	@echo "make pkg: not yet implemented (later issue: the npm package)" >&2; exit 1
+	bash scripts/pkg.sh
 
 bench:
 	@echo "make bench: not yet implemented (later issue: benchmarks)" >&2; exit 1

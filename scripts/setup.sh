@@ -7,7 +7,7 @@
 #   chromium + chromium-driver      apt-get (Debian 12: 156.x, same version)
 #   wasm-bindgen-cli                cargo install, version == wasm-bindgen in Cargo.lock
 #   wasm-pack                       cargo install
-#   npm tools                       (later issues: binaryen, playwright-core) see below
+#   node + npm tools (www/)         apt-get if node is missing; npm ci (see below)
 #
 set -euo pipefail
 
@@ -102,10 +102,29 @@ else
     cargo install wasm-pack
 fi
 
-# --- npm tools (later issues) -------------------------------------------------
-# Place for npm installs under a tools prefix, e.g.
-#   binaryen (wasm-opt 132; NEVER Debian's binaryen 108) for `make pkg` / `make demo`
-#   playwright-core (with executablePath /usr/bin/chromium) for the JS-side tests
-# Put the prefix's node_modules/.bin first on PATH in the scripts that use them.
+# --- Node.js and the npm tools of www/ -----------------------------------------
+#   binaryen         wasm-opt 132 for `make pkg` (NEVER Debian's binaryen 108: its
+#                    output fails at page load)
+#   playwright-core  drives /usr/bin/chromium in the JS-side tests
+#   typescript       checks the package's .d.ts from a consumer's side
+# Scripts put www/node_modules/.bin first on PATH.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    say "node $(node --version) + npm $(npm --version 2>/dev/null): present"
+else
+    say "node + npm: installing via apt-get"
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q nodejs npm
+fi
+node_major="$(node --version | sed 's/^v\([0-9]*\).*/\1/')"
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (found $(node --version))"
+
+if [ -f www/node_modules/.package-lock.json ] \
+    && [ ! www/package-lock.json -nt www/node_modules/.package-lock.json ]; then
+    say "www npm packages: present"
+else
+    say "www npm packages: installing (npm ci)"
+    (cd www && npm ci --no-audit --no-fund --loglevel=error)
+fi
+[ -x www/node_modules/.bin/wasm-opt ] || die "www/node_modules/.bin/wasm-opt missing after npm ci"
 
 say "done"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make pkg`: the npm package in pkg/ — a release build of the `js` feature, optimised
+# by npm binaryen's wasm-opt, with pkg.json merged into its package.json. Prints the
+# gzip -9 sizes of the .wasm and of the JS glue.
+#
+#   PKG_DIR   where to put the package (default pkg)
+#   SKIP_SETUP=1  do not run scripts/setup.sh first (callers that already did)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PKG_DIR="${PKG_DIR:-pkg}"
+
+[ "${SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+# wasm-pack runs the first wasm-opt on PATH: npm's binaryen, never Debian's.
+export PATH="$ROOT/www/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+case "$(wasm-opt --version 2>/dev/null)" in
+    *"version 132"*) ;;
+    *) echo "pkg: expected wasm-opt 132 from www/node_modules, found: $(command -v wasm-opt || echo none)" >&2; exit 1 ;;
+esac
+
+wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --features js
+node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
+# wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
+rm -f "$PKG_DIR/.gitignore"
+# wasm-bindgen declares `[Symbol.dispose]()` on every class. It fails type checking for
+# consumers whose lib lacks esnext.disposable (with skipLibCheck off), and it would
+# suggest `using`, which only releases the wrapper: like an EventSource, a client
+# runs until close(). The method stays in the JS; the declaration goes.
+sed -i '/^    \[Symbol\.dispose\](): void;$/d' "$PKG_DIR/sse_wasm.d.ts"
+if grep -q 'Symbol\.dispose' "$PKG_DIR/sse_wasm.d.ts"; then
+    echo "pkg: could not remove [Symbol.dispose] from sse_wasm.d.ts" >&2
+    exit 1
+fi
+
+wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
+js_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm.js" | wc -c)"
+printf 'pkg: %s/sse_wasm_bg.wasm %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm_bg.wasm")" "$wasm_gz"
+printf 'pkg: %s/sse_wasm.js       %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm.js")" "$js_gz"
