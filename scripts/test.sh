@@ -155,8 +155,11 @@ finish() {
 start_server() {
     local port_file="$TMP_DIR/port" server_log="$LOG_DIR/server.log"
     rm -f "$port_file"
-    echo "    $ $SERVER_BIN --host 127.0.0.1 --port 0 --port-file $port_file  (output: ${server_log#"$ROOT"/})"
-    "$SERVER_BIN" --host 127.0.0.1 --port 0 --port-file "$port_file" </dev/null >"$server_log" 2>&1 &
+    # www/ and pkg/ too: the JS-side tests load www/tests/page.html, which imports
+    # the package from /pkg/.
+    local args=(--host 127.0.0.1 --port 0 --port-file "$port_file" --www "$ROOT/www" --pkg "$ROOT/pkg")
+    echo "    $ $SERVER_BIN ${args[*]}  (output: ${server_log#"$ROOT"/})"
+    "$SERVER_BIN" "${args[@]}" </dev/null >"$server_log" 2>&1 &
     SERVER_PID=$!
     local deadline=$((SECONDS + 30)) raw port=""
     while :; do
@@ -258,6 +261,16 @@ if [ -z "${SSE_TEST_SERVER:-}" ]; then
 fi
 
 run_step test "browser tests (chromium)" browser_tests
+
+# The npm package as JS users get it: built by `make pkg` (release, wasm-opt), then
+# its types checked by tsc, its API driven in a plain page, and a Vite app built on it.
+if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/pkg.sh"; then
+    run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
+    run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"
+    run_step test "js: Vite app" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/vite-app.test.mjs"
+else
+    skip_step "js tests" "the npm package did not build"
+fi
 
 stop_server
 finish

@@ -1,0 +1,99 @@
+// A small test harness for the JS-side suites: tests run one after another, each
+// with a time limit, and the run ends with the same summary line as libtest
+// (`test result: ok. N passed; M failed`), which scripts/test.sh adds up.
+import { chromium } from "playwright-core";
+
+const tests = [];
+
+/** Registers a test; `fn` gets whatever the suite's `setup` returned. */
+export function test(name, fn, { timeoutMs = 30_000 } = {}) {
+  tests.push({ name, fn, timeoutMs });
+}
+
+function withTimeout(promise, ms, name) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${name}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the registered tests (those whose name contains `filter`, if given). */
+export async function run({ setup, teardown, filter = process.env.TEST_FILTER } = {}) {
+  const chosen = tests.filter((t) => !filter || t.name.includes(filter));
+  console.log(`\nrunning ${chosen.length} tests`);
+  let context;
+  const failures = [];
+  let passed = 0;
+  try {
+    context = setup ? await setup() : undefined;
+    for (const t of chosen) {
+      const started = Date.now();
+      try {
+        await withTimeout(Promise.resolve().then(() => t.fn(context)), t.timeoutMs, t.name);
+        passed += 1;
+        console.log(`test ${t.name} ... ok (${Date.now() - started} ms)`);
+      } catch (error) {
+        failures.push({ name: t.name, error });
+        console.log(`test ${t.name} ... FAILED (${Date.now() - started} ms)`);
+      }
+    }
+  } catch (error) {
+    failures.push({ name: "(setup)", error });
+  } finally {
+    if (teardown) {
+      try {
+        await teardown(context);
+      } catch (error) {
+        failures.push({ name: "(teardown)", error });
+      }
+    }
+  }
+  for (const { name, error } of failures) {
+    console.log(`\n---- ${name} ----\n${error && error.stack ? error.stack : error}`);
+  }
+  const failed = failures.length;
+  const verdict = failed === 0 ? "ok" : "FAILED";
+  console.log(`\ntest result: ${verdict}. ${passed} passed; ${failed} failed`);
+  process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
+}
+
+/** Headless Debian Chromium with the flags this machine needs (root, no network). */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      ...extraArgs,
+    ],
+  });
+}
+
+/** The scripted test server's address (`make test` exports it). */
+export function serverAddress() {
+  const address = process.env.SSE_TEST_SERVER;
+  if (!address) {
+    throw new Error("SSE_TEST_SERVER is not set: run the JS tests through `make test`");
+  }
+  return address.replace(/\/$/, "");
+}
+
+/**
+ * Collects what goes wrong in a page: console errors, uncaught exceptions and
+ * failed requests that are not part of a test's script.
+ */
+export function watchPage(page) {
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console.error: ${message.text()}`);
+  });
+  return problems;
+}

@@ -1,0 +1,443 @@
+// The npm API as a plain page uses it: `import init, { SseClient } from "/pkg/sse_wasm.js"`
+// in a <script type="module">, in headless Chromium, against the scripted server.
+// Each test gets a fresh page (a fresh wasm instance) and runs its scenario inside it;
+// the assertions run here.
+import assert from "node:assert/strict";
+import { launchChromium, run, serverAddress, test } from "./harness.mjs";
+
+const server = serverAddress();
+
+async function freshPage(browser) {
+  const page = await browser.newPage();
+  await page.goto(`${server}/tests/page.html`);
+  await page.waitForFunction(() => window.SseClient !== undefined);
+  return page;
+}
+
+/** Runs `scenario(arg)` in a fresh page and returns what it returns. */
+async function inPage(browser, scenario, arg) {
+  const page = await freshPage(browser);
+  try {
+    return await page.evaluate(scenario, arg);
+  } finally {
+    await page.close();
+  }
+}
+
+test("events reach the handlers of their own type, and plain events reach message", async (browser) => {
+  const seen = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=6&types=tick,,news&then=hold");
+    const seen = { tick: [], message: [], news: [], other: [] };
+    for (const type of Object.keys(seen)) {
+      client.on(type, (data, event) => seen[type].push([data.seq, event.type]));
+    }
+    await until(() => seen.tick.length + seen.message.length + seen.news.length === 6, "6 events");
+    client.close();
+    return seen;
+  });
+  assert.deepEqual(seen.tick, [[1, "tick"], [4, "tick"]]);
+  assert.deepEqual(seen.message, [[2, "message"], [5, "message"]]);
+  assert.deepEqual(seen.news, [[3, "news"], [6, "news"]]);
+  assert.deepEqual(seen.other, []);
+});
+
+test("handlers of one type run in the order they were added", async (browser) => {
+  const order = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=2&then=hold");
+    const order = [];
+    let parsed;
+    client.on("message", (data) => {
+      parsed = data;
+      order.push(`first ${data.seq}`);
+    });
+    // The same object: the data was parsed once for both handlers.
+    client.on("message", (data) => order.push(`second ${data.seq} ${data === parsed}`));
+    await until(() => order.length === 4, "two events for two handlers");
+    client.close();
+    return order;
+  });
+  assert.deepEqual(order, ["first 1", "second 1 true", "first 2", "second 2 true"]);
+});
+
+test("json is on by default and the event carries the raw data and the id", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=1&types=tick&then=hold");
+    let got;
+    client.on("tick", (data, event) => (got = { data, event: { ...event } }));
+    await until(() => got, "one event");
+    client.close();
+    return got;
+  });
+  assert.deepEqual(result.data, { seq: 1, type: "tick" });
+  assert.equal(typeof result.event.data, "string");
+  assert.deepEqual(JSON.parse(result.event.data), { seq: 1, type: "tick" });
+  assert.deepEqual(result.event, { type: "tick", data: result.event.data, lastEventId: "1" });
+});
+
+test("json: false hands handlers the raw string", async (browser) => {
+  const got = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=2&format=text&then=hold", { json: false });
+    const got = [];
+    client.on("message", (data) => got.push(data));
+    await until(() => got.length === 2, "two events");
+    client.close();
+    return got;
+  });
+  assert.deepEqual(got, ["event 1", "event 2"]);
+});
+
+test("data that is not JSON is a decode error and later events still arrive", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=4&malformed=2&types=tick&then=hold");
+    const seqs = [];
+    const errors = [];
+    client.on("tick", (data) => seqs.push(data.seq));
+    client.onError((error) => errors.push({ ...error }));
+    await until(() => seqs.length === 3, "the three good events");
+    client.close();
+    return { seqs, errors, state: client.state };
+  });
+  assert.deepEqual(result.seqs, [1, 3, 4]);
+  const decode = result.errors.filter((error) => error.kind === "decode");
+  assert.equal(decode.length, 1, JSON.stringify(result.errors));
+  assert.equal(decode[0].type, "tick");
+  assert.equal(typeof decode[0].data, "string");
+  assert.throws(() => JSON.parse(decode[0].data));
+  assert.match(decode[0].message, /tick/);
+  assert.equal(result.state, "closed");
+});
+
+test("data is decoded only for types that have a handler", async (browser) => {
+  const result = await inPage(browser, async () => {
+    // Event 2 (a "news" event, which nobody handles) is not JSON.
+    const client = new SseClient("/sse?count=4&types=tick,news&malformed=2&then=hold");
+    const ticks = [];
+    const errors = [];
+    client.on("tick", (data) => ticks.push(data.seq));
+    client.onError((error) => errors.push(error.kind));
+    await until(() => ticks.length === 2, "both ticks");
+    await sleep(100);
+    client.close();
+    return { ticks, errors };
+  });
+  assert.deepEqual(result.ticks, [1, 3]);
+  assert.deepEqual(result.errors, []);
+});
+
+test("a server event named error is data for on('error'), not a connection error", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=3&types=error,open,&then=hold");
+    const got = [];
+    const errors = [];
+    client.on("error", (data) => got.push(["error", data.seq]));
+    client.on("open", (data) => got.push(["open", data.seq]));
+    client.onError((error) => errors.push(error.kind));
+    await until(() => got.length === 2, "the error and open events");
+    await sleep(100);
+    client.close();
+    return { got, errors, state: client.state };
+  });
+  assert.deepEqual(result.got, [["error", 1], ["open", 2]]);
+  assert.deepEqual(result.errors, []);
+});
+
+test("onState reports connecting, open, reconnecting and open again across a forced drop", async (browser) => {
+  const states = await inPage(browser, async () => {
+    const id = session("js-states");
+    const client = new SseClient(`/sse?session=${id}&count=100&interval=50&then=hold`, {
+      backoff: { initialMs: 50, jitter: "none" },
+    });
+    const states = [];
+    client.onState((state, detail) => states.push([state, { ...detail }]));
+    client.on("message", () => {});
+    await until(() => client.state === "open", "open");
+    await fetch(`/drop?session=${id}`);
+    await until(() => states.filter(([s]) => s === "open").length === 2, "open again");
+    client.close();
+    return states;
+  });
+  // The first "connecting" is reported inside the constructor, before any handler.
+  assert.deepEqual(states.map(([state]) => state), ["open", "reconnecting", "connecting", "open", "closed"]);
+  const [, detail] = states[1];
+  assert.equal(detail.attempt, 1);
+  assert.equal(detail.delayMs, 50);
+});
+
+test("a dropped stream resumes from the last id with no event lost or repeated", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-resume");
+    const client = new SseClient(`/sse?session=${id}&count=12&drop_after=4&then=hold`, {
+      backoff: { initialMs: 20, jitter: "none" },
+    });
+    const seqs = [];
+    const errors = [];
+    client.on("message", (data) => seqs.push(data.seq));
+    client.onError((error) => errors.push(error.kind));
+    await until(() => seqs.length >= 12, "all 12 events");
+    await sleep(100);
+    const seen = await stats(id);
+    client.close();
+    return { seqs, errors, lastEventId: client.lastEventId, seen };
+  });
+  assert.deepEqual(result.seqs, Array.from({ length: 12 }, (_, i) => i + 1));
+  assert.equal(result.lastEventId, "12");
+  const ids = result.seen.connections.map((c) => c.last_event_id);
+  assert.deepEqual(ids.slice(0, 3), [null, "4", "8"]);
+  assert.ok(result.seen.connections.slice(1).every((c) => c.id_source === "query"));
+  // Each dropped connection is reported once, as a network error.
+  assert.ok(result.errors.length >= 2 && result.errors.every((kind) => kind === "network"), result.errors.join());
+});
+
+test("close() emits closed once and makes no request afterwards", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-close");
+    // Every connection ends at once, so the client is forever reconnecting.
+    const client = new SseClient(`/sse?session=${id}&count=0`, {
+      backoff: { initialMs: 30, jitter: "none" },
+    });
+    const states = [];
+    client.onState((state) => states.push(state));
+    client.on("message", () => {});
+    await until(async () => (await stats(id)).connections.length >= 2, "a reconnect");
+    client.close();
+    client.close();
+    const atClose = (await stats(id)).connections.length;
+    await sleep(400);
+    const after = await stats(id);
+    return { states, atClose, after: after.connections.length, open: after.open, state: client.state };
+  });
+  assert.equal(result.states.filter((s) => s === "closed").length, 1);
+  assert.equal(result.states.at(-1), "closed");
+  assert.equal(result.state, "closed");
+  assert.equal(result.after, result.atClose, "requests after close()");
+  assert.equal(result.open, 0);
+});
+
+test("reconnect() opens a new connection at once, resuming, and reports no error", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-reconnect");
+    const client = new SseClient(`/sse?session=${id}&count=3&then=hold`);
+    const seqs = [];
+    const errors = [];
+    client.on("message", (data) => seqs.push(data.seq));
+    client.onError((error) => errors.push(error.kind));
+    await until(() => seqs.length === 3, "three events");
+    const started = performance.now();
+    client.reconnect();
+    await until(async () => (await stats(id)).connections.length === 2, "the second request");
+    const took = performance.now() - started;
+    await until(() => client.state === "open", "open again");
+    const seen = await stats(id);
+    client.close();
+    client.reconnect();
+    await sleep(200);
+    const afterClose = await stats(id);
+    return { errors, took, seen, afterClose: afterClose.connections.length, state: client.state };
+  });
+  assert.deepEqual(result.errors, []);
+  assert.ok(result.took < 1000, `second request after ${result.took} ms`);
+  assert.equal(result.seen.connections[1].last_event_id, "3");
+  assert.equal(result.afterClose, 2, "reconnect() after close() made a request");
+  assert.equal(result.state, "closed");
+});
+
+test("a throwing handler is reported and stops neither its neighbours nor the stream", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=3&then=hold");
+    const seen = [];
+    client.on("message", (data) => {
+      throw new Error(`handler failed on ${data.seq}`);
+    });
+    client.on("message", (data) => seen.push(data.seq));
+    client.onState(() => {
+      throw new Error("state handler failed");
+    });
+    await until(() => seen.length === 3, "three events in the second handler");
+    client.close();
+    return { seen, reported: window.reported };
+  });
+  assert.deepEqual(result.seen, [1, 2, 3]);
+  for (const n of [1, 2, 3]) assert.ok(result.reported.includes(`handler failed on ${n}`), result.reported.join());
+  assert.ok(result.reported.includes("state handler failed"));
+});
+
+test("the function on() returns unsubscribes once, and only its own handler", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-off");
+    const client = new SseClient(`/sse?session=${id}&count=200&interval=20&then=hold`);
+    const a = [];
+    const b = [];
+    const offA = client.on("message", (data) => a.push(data.seq));
+    const offB = client.on("message", (data) => b.push(data.seq));
+    await until(() => a.length >= 2, "two events");
+    offA();
+    offA();
+    const aAtOff = a.length;
+    await until(() => b.length >= aAtOff + 3, "three more events for b");
+    offB();
+    const bAtOff = b.length;
+    await sleep(150);
+    client.close();
+    return { a: a.length, aAtOff, b: b.length, bAtOff, types: [typeof offA, offA.length] };
+  });
+  assert.equal(result.a, result.aAtOff);
+  assert.equal(result.b, result.bAtOff);
+  assert.deepEqual(result.types, ["function", 0]);
+});
+
+test("bad options and URLs throw an Error of kind invalid that names the problem", async (browser) => {
+  const thrown = await inPage(browser, async () => {
+    const cases = [
+      ["ftp://example.com/events", undefined],
+      ["http://[::1", undefined],
+      [42, undefined],
+      ["/sse", { backoff: { initialMs: -5 } }],
+      ["/sse", { backoff: { jitter: "sometimes" } }],
+      ["/sse", { backoff: { maxRetries: 1.5 } }],
+      ["/sse", { withCredentials: "yes" }],
+      ["/sse", { idleTimeoutMs: 0 }],
+      ["/sse", { resumeParam: "" }],
+      ["/sse", { transport: "websocket" }],
+      ["/sse", { transport: "eventsource", headers: { Authorization: "x" } }],
+      ["/sse", "fast"],
+    ];
+    return cases.map(([url, options]) => {
+      try {
+        new SseClient(url, options);
+        return { ok: true };
+      } catch (error) {
+        return { isError: error instanceof Error, kind: error.kind, message: error.message };
+      }
+    });
+  });
+  const expected = [
+    /url|http/i,
+    /url|invalid/i,
+    /url: expected a string or a URL/,
+    /backoff\.initialMs/,
+    /backoff\.jitter/,
+    /backoff\.maxRetries/,
+    /withCredentials/,
+    /idleTimeoutMs/,
+    /resumeParam/,
+    /transport/,
+    /headers/,
+    /options: expected an object/,
+  ];
+  thrown.forEach((result, i) => {
+    assert.equal(result.ok, undefined, `case ${i} did not throw`);
+    assert.equal(result.isError, true, `case ${i}`);
+    assert.equal(result.kind, "invalid", `case ${i}`);
+    assert.match(result.message, expected[i], `case ${i}`);
+  });
+});
+
+test("handlers must be functions, and types strings", async (browser) => {
+  const thrown = await inPage(browser, async () => {
+    const client = new SseClient("/sse?count=1&then=hold");
+    const attempts = [
+      () => client.on("message", "not a function"),
+      () => client.on(7, () => {}),
+      () => client.onState(undefined),
+      () => client.onError({}),
+    ];
+    const result = attempts.map((attempt) => {
+      try {
+        attempt();
+        return "no throw";
+      } catch (error) {
+        return `${error.kind}: ${error.message}`;
+      }
+    });
+    client.close();
+    return result;
+  });
+  assert.deepEqual(thrown.map((t) => t.split(":")[0]), ["invalid", "invalid", "invalid", "invalid"]);
+});
+
+test("url is absolute, lastEventId starts from the option, state is readable", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-props");
+    const client = new SseClient(new URL(`/sse?session=${id}&count=1&then=hold`, location.href), {
+      lastEventId: "41",
+    });
+    const initial = { url: client.url, lastEventId: client.lastEventId, state: client.state };
+    await until(() => client.state === "open", "open");
+    const seen = await stats(id);
+    client.close();
+    return { initial, seen, origin: location.origin };
+  });
+  assert.equal(result.initial.url, `${result.origin}/sse?session=${result.seen.session}&count=1&then=hold`);
+  assert.equal(result.initial.lastEventId, "41");
+  assert.equal(result.initial.state, "connecting");
+  assert.equal(result.seen.connections[0].last_event_id, "41");
+});
+
+test("resume: false sends no id, not even the lastEventId option", async (browser) => {
+  const seen = await inPage(browser, async () => {
+    const id = session("js-noresume");
+    const client = new SseClient(`/sse?session=${id}&count=2&drop_after=1&then=hold`, {
+      resume: false,
+      lastEventId: "9",
+      backoff: { initialMs: 20, jitter: "none" },
+    });
+    client.on("message", () => {});
+    await until(async () => (await stats(id)).connections.length >= 2, "a reconnect");
+    client.close();
+    return stats(id);
+  });
+  assert.ok(seen.connections.every((c) => c.last_event_id === null), JSON.stringify(seen.connections));
+});
+
+test("retries are exhausted after maxRetries failed reconnects: network errors, then retries-exhausted", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-exhaust");
+    const client = new SseClient(`/sse?session=${id}&fail_status=503&fail_first=100`, {
+      backoff: { initialMs: 10, jitter: "none", maxRetries: 2 },
+    });
+    const errors = [];
+    client.onError((error) => errors.push(error.kind));
+    await until(() => client.state === "closed", "closed");
+    const seen = await stats(id);
+    return { errors, requests: seen.connections.length };
+  });
+  assert.equal(result.requests, 3);
+  assert.deepEqual(result.errors, ["network", "network", "network", "retries-exhausted"]);
+});
+
+test("an open client keeps running after the script lets go of it, like EventSource", async (browser) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server}/tests/page.html`);
+    await page.waitForFunction(() => window.SseClient !== undefined);
+    const result = await page.evaluate(async () => {
+      window.received = 0;
+      window.collected = false;
+      const watch = new FinalizationRegistry(() => (window.collected = true));
+      (() => {
+        const client = new SseClient("/sse?count=400&interval=20&then=hold");
+        client.on("message", () => (window.received += 1));
+        watch.register(client, "client");
+      })();
+      await until(() => window.received >= 2, "first events");
+      // Collect until the script's wrapper is gone (wasm-bindgen frees its Rust side).
+      await until(async () => {
+        gc();
+        await sleep(20);
+        return window.collected;
+      }, "the wrapper to be garbage-collected");
+      const atGc = window.received;
+      await until(() => window.received >= atGc + 5, "events after garbage collection");
+      return { received: window.received, collected: window.collected };
+    });
+    assert.equal(result.collected, true);
+    assert.ok(result.received >= 7);
+  } finally {
+    await page.close();
+  }
+});
+
+await run({
+  setup: () => launchChromium(["--js-flags=--expose-gc"]),
+  teardown: (browser) => browser && browser.close(),
+});
