@@ -4,8 +4,8 @@
 //! It is pure and incremental. Feed it the body of a `text/event-stream` response in
 //! chunks of any size, split anywhere (inside a line end, a UTF-8 sequence or the byte
 //! order mark), and it hands each [`Item`] to a callback as soon as the line that
-//! completes it arrives. The items borrow the parser's buffers, so the steady state
-//! allocates nothing; copy out what you keep.
+//! completes it arrives. The items borrow the parser's buffers, so once those have
+//! grown to fit, valid UTF-8 is parsed without allocating; copy out what you keep.
 //!
 //! ```
 //! use sse_wasm::parser::{Item, Parser};
