@@ -4,8 +4,11 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# make fuzz: how long to fuzz, and where its (nightly, sanitized) build goes.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/fuzz,fuzz/target)
 
-.PHONY: all setup test server fmt clippy clean demo pkg bench help
+.PHONY: all setup test server fmt clippy clean demo pkg bench fuzz help
 
 all: test
 
@@ -17,6 +20,7 @@ help:
 	@echo "make fmt      format the workspace"
 	@echo "make clippy   clippy, native and wasm32, warnings denied"
 	@echo "make clean    remove build outputs"
+	@echo "make fuzz     fuzz the event-stream parser for FUZZ_SECONDS=$(FUZZ_SECONDS) (nightly, cargo-fuzz)"
 
 setup:
 	bash scripts/setup.sh
@@ -37,6 +41,19 @@ clippy:
 clean:
 	cargo clean
 	rm -rf pkg
+
+# The corpus starts from the parser fixtures, each behind a header of two zero bytes
+# (no size limit, no cuts: see fuzz/fuzz_targets/parser.rs).
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	@mkdir -p fuzz/corpus/parser
+	@for f in tests/fixtures/*.sse; do \
+	  seed=fuzz/corpus/parser/seed-$$(basename $$f .sse); \
+	  [ -e $$seed ] || { printf '\0\0'; cat $$f; } > $$seed; \
+	done
+	cargo +nightly fuzz run parser --target-dir $(FUZZ_TARGET_DIR) -- \
+	  -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 
 demo:
 	@echo "make demo: not yet implemented (later issue: the demo page)" >&2; exit 1

@@ -33,8 +33,8 @@
 //! # Ok::<(), SseError>(())
 //! ```
 //!
-//! The policy ([`backoff`]) and decoding ([`decode`]) are plain Rust and run natively
-//! too; everything else needs a browser (or a worker).
+//! The policy ([`backoff`]), decoding ([`decode`]) and the event-stream [`parser`] are
+//! plain Rust and run natively too; everything else needs a browser (or a worker).
 
 #![deny(missing_docs)]
 
@@ -46,6 +46,7 @@ mod dispatch;
 mod event;
 mod listener;
 mod machine;
+pub mod parser;
 mod runtime;
 mod stream;
 mod transport;
