@@ -10,9 +10,12 @@ use serde::de::DeserializeOwned;
 use crate::backoff::Backoff;
 use crate::dispatch::{Delivery, Dispatcher, HandlerId, Removed, Subscription, Unsubscribe};
 use crate::machine::{Effect, Effects, Machine};
+use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::runtime::{self, Timer};
 use crate::stream::EventStream;
-use crate::transport::{self, Connection, Failure, FailureClass, Request, Signal};
+use crate::transport::{
+    self, Connection, Failure, FailureClass, FetchConfig, HeaderFn, Request, Signal, Transport,
+};
 use crate::{decode, ConnectionState, SseError, SseEvent};
 
 /// The query parameter that carries the last event id unless configured otherwise.
@@ -41,6 +44,12 @@ pub struct SseClientBuilder {
     last_event_id: String,
     reconnect_on_end: bool,
     idle_timeout: Option<Duration>,
+    transport: Transport,
+    method: Option<String>,
+    body: Option<String>,
+    headers: Vec<(String, String)>,
+    header_fn: Option<HeaderFn>,
+    max_event_size: usize,
 }
 
 impl SseClientBuilder {
@@ -54,6 +63,12 @@ impl SseClientBuilder {
             last_event_id: String::new(),
             reconnect_on_end: true,
             idle_timeout: None,
+            transport: Transport::Auto,
+            method: None,
+            body: None,
+            headers: Vec::new(),
+            header_fn: None,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
         }
     }
 
@@ -104,12 +119,134 @@ impl SseClientBuilder {
         self
     }
 
+    /// How to reach the server. Default [`Transport::Auto`]: `fetch` when a method, a
+    /// body or headers are given, the browser's `EventSource` otherwise.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The request method (fetch transport). Default `GET`, or `POST` when a
+    /// [`body`](Self::body) is given.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// A request body, sent with every (re)connect (fetch transport).
+    ///
+    /// ```no_run
+    /// use sse_wasm::SseClient;
+    ///
+    /// // An LLM token stream: POST a prompt, read the answer as events.
+    /// let client = SseClient::builder("/v1/chat")
+    ///     .header("Content-Type", "application/json")
+    ///     .body(r#"{"prompt": "Hello"}"#)
+    ///     .connect()?;
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// A request header sent with every (re)connect (fetch transport). Later values of
+    /// one name replace earlier ones.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Headers made anew before every (re)connect, so a token can be refreshed (fetch
+    /// transport). They are sent after, and so replace, those of
+    /// [`header`](Self::header).
+    ///
+    /// ```no_run
+    /// # fn current_token() -> String { String::new() }
+    /// use sse_wasm::SseClient;
+    ///
+    /// let client = SseClient::builder("/feed")
+    ///     .headers_with(|| vec![("Authorization".into(), format!("Bearer {}", current_token()))])
+    ///     .connect()?;
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    pub fn headers_with(mut self, make: impl Fn() -> Vec<(String, String)> + 'static) -> Self {
+        self.header_fn = Some(HeaderFn::Rust(Rc::new(make)));
+        self
+    }
+
+    /// A JS function that makes the headers (a record, or a promise of one).
+    #[cfg(feature = "js")]
+    pub(crate) fn header_script(mut self, make: js_sys::Function) -> Self {
+        self.header_fn = Some(HeaderFn::Script(make));
+        self
+    }
+
+    /// The largest event the fetch transport accepts, in bytes of the stream; a larger
+    /// one is reported as a network error and the connection is made again, so a
+    /// runaway stream cannot take unbounded memory. Default 8 MiB.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Whether the options ask for `fetch`, or an error when they ask for more than the
+    /// chosen transport can do.
+    fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
+        let wants_fetch: Vec<&str> = [
+            (!self.headers.is_empty() || self.header_fn.is_some()).then_some("headers"),
+            self.method.as_ref().map(|_| "method"),
+            self.body.as_ref().map(|_| "body"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let fetch = match (self.transport, wants_fetch.first()) {
+            (Transport::EventSource, Some(option)) => {
+                return Err(SseError::invalid(format!(
+                    "{option}: the \"eventsource\" transport cannot send {}; use the \
+                     \"fetch\" or \"auto\" transport",
+                    wants_fetch.join(", ")
+                )));
+            }
+            (Transport::Fetch, _) | (Transport::Auto, Some(_)) => true,
+            (Transport::EventSource | Transport::Auto, None) => false,
+        };
+        if !fetch {
+            return Ok(None);
+        }
+        let method = match self.method.take() {
+            Some(method) => check_method(method)?,
+            None if self.body.is_some() => "POST".to_owned(),
+            None => "GET".to_owned(),
+        };
+        if self.body.is_some() && (method == "GET" || method == "HEAD") {
+            return Err(SseError::invalid(format!(
+                "body: a {method} request cannot have a body"
+            )));
+        }
+        if self.max_event_size == 0 {
+            return Err(SseError::invalid(
+                "maxEventSize: expected a positive number of bytes",
+            ));
+        }
+        transport::fetch::check_headers(&self.headers)?;
+        Ok(Some(FetchConfig {
+            method,
+            body: self.body.take(),
+            headers: std::mem::take(&mut self.headers),
+            header_fn: self.header_fn.take(),
+            with_credentials: self.with_credentials,
+            max_event_size: self.max_event_size,
+        }))
+    }
+
     /// Checks the options and opens the connection.
     ///
     /// Fails with [`SseError::Invalid`] for a URL that does not parse or is not
-    /// `http(s)`, an invalid backoff, an empty resume parameter name or a zero idle
-    /// timeout.
-    pub fn connect(self) -> Result<SseClient, SseError> {
+    /// `http(s)`, an invalid backoff, an empty resume parameter name, a zero idle
+    /// timeout, or a method, body or header the transport cannot send.
+    pub fn connect(mut self) -> Result<SseClient, SseError> {
         self.backoff.validate()?;
         if self.resume_param.is_empty() {
             return Err(SseError::invalid("resumeParam: expected a non-empty name"));
@@ -120,6 +257,7 @@ impl SseClientBuilder {
             ));
         }
         let url = runtime::resolve_url(&self.url)?.href();
+        let fetch = self.fetch_config()?.map(Rc::new);
         let last_event_id = if self.resume {
             self.last_event_id
         } else {
@@ -130,6 +268,7 @@ impl SseClientBuilder {
             with_credentials: self.with_credentials,
             resume_param: self.resume.then_some(self.resume_param),
             idle_timeout: self.idle_timeout,
+            fetch,
         };
         let inner = Rc::new_cyclic(|weak| Inner {
             weak: weak.clone(),
@@ -155,6 +294,34 @@ struct Config {
     /// `None` when resuming is off.
     resume_param: Option<String>,
     idle_timeout: Option<Duration>,
+    /// `Some` when the fetch transport was chosen.
+    fetch: Option<Rc<FetchConfig>>,
+}
+
+/// An HTTP method `fetch` will send: a token, and not one it forbids.
+fn check_method(method: String) -> Result<String, SseError> {
+    let is_token = !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !is_token {
+        return Err(SseError::invalid(format!(
+            "method: {method:?} is not an HTTP method"
+        )));
+    }
+    let upper = method.to_ascii_uppercase();
+    if matches!(upper.as_str(), "CONNECT" | "TRACE" | "TRACK") {
+        return Err(SseError::invalid(format!(
+            "method: fetch does not allow {method}"
+        )));
+    }
+    // fetch normalises these case-insensitively; do the same, so GET + body is caught.
+    let normalised = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    Ok(if normalised.contains(&upper.as_str()) {
+        upper
+    } else {
+        method
+    })
 }
 
 /// A Server-Sent Events connection that reconnects with backoff and resumes where it
@@ -439,17 +606,6 @@ impl Inner {
     fn open_connection(&self) -> Result<(), SseError> {
         let mut core = self.core.borrow_mut();
         core.disconnect();
-        let resume = self
-            .config
-            .resume_param
-            .as_deref()
-            .map(|name| (name, core.machine.last_event_id()));
-        let url = runtime::request_url(&self.config.url, resume);
-        let request = Request {
-            url: &url,
-            with_credentials: self.config.with_credentials,
-            event_types: self.dispatcher.registry().event_types(),
-        };
         let generation = core.generation;
         let weak = self.weak.clone();
         let sink = Rc::new(move |signal: Signal| {
@@ -457,7 +613,32 @@ impl Inner {
                 inner.on_signal(generation, signal);
             }
         });
-        core.connection = Some(transport::eventsource::open(request, sink)?);
+        let connection = match &self.config.fetch {
+            // The real Last-Event-ID header; the URL stays as given.
+            Some(fetch) => {
+                let last_event_id = self
+                    .config
+                    .resume_param
+                    .is_some()
+                    .then(|| core.machine.last_event_id().to_owned());
+                transport::fetch::open(&self.config.url, last_event_id, fetch.clone(), sink)?
+            }
+            None => {
+                let resume = self
+                    .config
+                    .resume_param
+                    .as_deref()
+                    .map(|name| (name, core.machine.last_event_id()));
+                let url = runtime::request_url(&self.config.url, resume);
+                let request = Request {
+                    url: &url,
+                    with_credentials: self.config.with_credentials,
+                    event_types: self.dispatcher.registry().event_types(),
+                };
+                transport::eventsource::open(request, sink)?
+            }
+        };
+        core.connection = Some(connection);
         self.last_activity.set(runtime::now());
         if let Some(timeout) = self.config.idle_timeout {
             core.idle_timer = Some(self.idle_timer(generation, timeout));
@@ -532,6 +713,9 @@ impl Inner {
                     }));
                 }
             }
+            Signal::Id(id) => self.core.borrow_mut().machine.id(id),
+            Signal::Activity => self.last_activity.set(runtime::now()),
+            Signal::Retry(retry) => self.core.borrow_mut().machine.server_retry(retry),
             Signal::Failed(failure) => self.fail(failure),
         }
     }

@@ -58,3 +58,4 @@ pub use event::{ConnectionState, SseError, SseEvent};
 #[cfg(feature = "test-hooks")]
 pub use runtime::live_closures;
 pub use stream::EventStream;
+pub use transport::Transport;

@@ -95,8 +95,13 @@ impl Machine {
         }
     }
 
+    /// The server set the last event id without sending an event; it is carried like
+    /// any other id, but proves nothing about the connection's health.
+    pub(crate) fn id(&mut self, id: String) {
+        self.last_event_id = id;
+    }
+
     /// A server's `retry:` field.
-    #[allow(dead_code)] // reported by the fetch transport, which can see the field
     pub(crate) fn server_retry(&mut self, retry: Duration) {
         self.retry.set_server_retry(retry);
     }

@@ -59,7 +59,25 @@ impl<T: ?Sized> Drop for Tracked<T> {
     }
 }
 
-/// How many JS closures owned by sse-wasm are alive (event listeners and timers).
+/// Counts something the library hands to the browser for as long as it lives: a fetch
+/// connection's task, which owns the closures of the promises it waits on.
+pub(crate) struct LiveToken(());
+
+impl LiveToken {
+    pub(crate) fn new() -> Self {
+        LIVE_CLOSURES.with(|live| live.set(live.get() + 1));
+        LiveToken(())
+    }
+}
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        LIVE_CLOSURES.with(|live| live.set(live.get().saturating_sub(1)));
+    }
+}
+
+/// How many JS closures owned by sse-wasm are alive (event listeners, timers, and the
+/// tasks of fetch connections, which own the closures of the promises they await).
 ///
 /// For leak tests and benchmarks (feature `test-hooks`): once every client is closed or
 /// dropped it is back to what it was before they were made.
@@ -138,4 +156,14 @@ pub(crate) fn request_url(base: &str, resume_param: Option<(&str, &str)>) -> Str
         },
         _ => base.to_owned(),
     }
+}
+
+/// The message of a thrown JS value: an `Error`'s message, a thrown string, or a
+/// placeholder.
+pub(crate) fn js_error_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
 }

@@ -21,7 +21,7 @@ use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::options::{self, Options};
+use super::options::{self, HeadersOption, Options};
 use crate::dispatch::{HandlerId, HandlerList};
 use crate::{ConnectionState, SseClient, SseError, SseEvent, Subscription};
 
@@ -173,8 +173,8 @@ impl JsSseClient {
             },
         };
         let options = options.filter(|value| !value.is_undefined() && !value.is_null());
-        let (parsed, has_headers) = match &options {
-            None => (Options::default(), false),
+        let (parsed, headers) = match &options {
+            None => (Options::default(), None),
             Some(value) if !value.is_object() || js_sys::Array::is_array(value) => {
                 return Err(SseError::invalid("options: expected an object"));
             }
@@ -182,10 +182,10 @@ impl JsSseClient {
                 let headers = Reflect::get(value, &JsValue::from_str("headers"))
                     .unwrap_or(JsValue::UNDEFINED);
                 let parsed = options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
-                (parsed, !headers.is_undefined() && !headers.is_null())
+                (parsed, headers_option(headers)?)
             }
         };
-        let settings = parsed.resolve(&url, has_headers)?;
+        let settings = parsed.resolve(&url, headers)?;
         let handlers = Rc::new(JsHandlers {
             json: settings.json,
             next_id: Cell::new(0),
@@ -423,6 +423,37 @@ fn unsubscriber(handlers: &Rc<JsHandlers>, target: Target) -> Result<Function, J
     Ok(run.bind0(&object))
 }
 
+/// The `headers` option: a function (called before every request), or a record whose
+/// values are all strings.
+fn headers_option(value: JsValue) -> Result<Option<HeadersOption>, SseError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    if let Some(make) = value.dyn_ref::<Function>() {
+        return Ok(Some(HeadersOption::Script(make.clone())));
+    }
+    if !value.is_object() || js_sys::Array::is_array(&value) {
+        return Err(SseError::invalid(
+            "headers: expected an object of strings or a function that returns one",
+        ));
+    }
+    let mut headers = Vec::new();
+    for entry in Object::entries(value.unchecked_ref()).iter() {
+        let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
+        let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
+        match (name, value) {
+            (Some(name), Some(value)) => headers.push((name, value)),
+            (name, _) => {
+                return Err(SseError::invalid(format!(
+                    "headers: the value of {:?} must be a string",
+                    name.unwrap_or_default()
+                )))
+            }
+        }
+    }
+    Ok(Some(HeadersOption::Fixed(headers)))
+}
+
 /// Accepts only functions as handlers, so a mistake shows at the call that made it.
 fn function(method: &str, handler: JsValue) -> Result<Function, JsValue> {
     handler.dyn_into::<Function>().map_err(|_| {
@@ -460,10 +491,7 @@ fn event_object(event: &SseEvent) -> Object {
 }
 
 fn decode_error(event: &SseEvent, exception: &JsValue) -> SseError {
-    let message = exception
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .unwrap_or_else(|| "not JSON".to_owned());
+    let message = crate::runtime::js_error_message(exception);
     SseError::Decode {
         event_type: event.event_type.clone(),
         data: event.data.clone(),

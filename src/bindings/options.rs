@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::backoff::{Backoff, Jitter};
-use crate::{SseClient, SseClientBuilder, SseError};
+use crate::{SseClient, SseClientBuilder, SseError, Transport};
 
 /// `SseOptions` as the npm contract spells it. `headers` is not here: it may be a
 /// function, which serde cannot carry, so the bindings look at it themselves.
@@ -26,9 +26,19 @@ pub(crate) struct Options {
     reconnect_on_end: Option<bool>,
     /// `null` and absent both mean "off".
     idle_timeout_ms: Option<f64>,
-    transport: Option<Transport>,
+    transport: Option<TransportOption>,
     method: Option<String>,
     body: Option<String>,
+    /// An addition to the contract: the fetch transport's limit, in bytes.
+    max_event_size: Option<f64>,
+}
+
+/// The `headers` option: a record, or a function called before every request.
+#[derive(Debug)]
+pub(crate) enum HeadersOption {
+    Fixed(Vec<(String, String)>),
+    #[cfg(feature = "js")]
+    Script(js_sys::Function),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,10 +52,9 @@ struct BackoffOptions {
     max_retries: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum Transport {
-    #[default]
+enum TransportOption {
     Auto,
     EventSource,
     Fetch,
@@ -60,35 +69,37 @@ pub(crate) struct Settings {
 }
 
 impl Options {
-    /// Checks every option and turns them into a builder for `url`. `has_headers` says
-    /// whether a `headers` option was given.
-    pub(crate) fn resolve(self, url: &str, has_headers: bool) -> Result<Settings, SseError> {
-        let needs_fetch = [
-            has_headers.then_some("headers"),
-            self.method.as_ref().map(|_| "method"),
-            self.body.as_ref().map(|_| "body"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
-        match (self.transport.unwrap_or_default(), needs_fetch.first()) {
-            (Transport::EventSource, Some(option)) => {
-                return Err(SseError::invalid(format!(
-                    "{option}: the \"eventsource\" transport cannot send {}; use \
-                     transport \"fetch\" or \"auto\"",
-                    needs_fetch.join(", ")
-                )));
-            }
-            (Transport::Fetch, _) | (Transport::Auto, Some(_)) => {
-                return Err(SseError::invalid(
-                    "transport: the \"fetch\" transport (needed for headers, method and \
-                     body) is not available in this version; only \"eventsource\" is",
-                ));
-            }
-            (Transport::EventSource | Transport::Auto, None) => {}
+    /// Checks every option and turns them into a builder for `url`; `headers` is the
+    /// `headers` option, read by the caller.
+    pub(crate) fn resolve(
+        self,
+        url: &str,
+        headers: Option<HeadersOption>,
+    ) -> Result<Settings, SseError> {
+        let mut builder = SseClient::builder(url).transport(match self.transport {
+            None | Some(TransportOption::Auto) => Transport::Auto,
+            Some(TransportOption::EventSource) => Transport::EventSource,
+            Some(TransportOption::Fetch) => Transport::Fetch,
+        });
+        if let Some(method) = self.method {
+            builder = builder.method(method);
         }
-
-        let mut builder = SseClient::builder(url);
+        if let Some(body) = self.body {
+            builder = builder.body(body);
+        }
+        match headers {
+            None => {}
+            Some(HeadersOption::Fixed(headers)) => {
+                for (name, value) in headers {
+                    builder = builder.header(name, value);
+                }
+            }
+            #[cfg(feature = "js")]
+            Some(HeadersOption::Script(make)) => builder = builder.header_script(make),
+        }
+        if let Some(bytes) = self.max_event_size {
+            builder = builder.max_event_size(size("maxEventSize", bytes)?);
+        }
         if let Some(with_credentials) = self.with_credentials {
             builder = builder.with_credentials(with_credentials);
         }
@@ -172,6 +183,19 @@ fn millis(field: &str, ms: f64) -> Result<Duration, SseError> {
         .map_err(|_| SseError::invalid(format!("{field}: {ms:e} milliseconds is too large")))
 }
 
+/// A JS number that must be a whole, positive number of bytes.
+fn size(field: &str, value: f64) -> Result<usize, SseError> {
+    if value.fract() == 0.0 && value >= 1.0 && value <= 2f64.powi(53) {
+        // Whole and within the exact range of f64, so the conversion is exact (and a
+        // usize that cannot hold it saturates, which no allocation reaches anyway).
+        Ok(value as usize)
+    } else {
+        Err(SseError::invalid(format!(
+            "{field}: expected a whole number of bytes, at least 1, got {value}"
+        )))
+    }
+}
+
 /// A JS number that must be a whole count that fits a `u32`.
 fn count(field: &str, value: f64) -> Result<u32, SseError> {
     if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
@@ -207,11 +231,16 @@ mod tests {
     use super::*;
 
     fn resolve(json: &str) -> Result<Settings, SseError> {
-        resolve_with_headers(json, false)
+        read(&mut serde_json::Deserializer::from_str(json))?.resolve("/sse", None)
     }
 
-    fn resolve_with_headers(json: &str, has_headers: bool) -> Result<Settings, SseError> {
-        read(&mut serde_json::Deserializer::from_str(json))?.resolve("/sse", has_headers)
+    fn resolve_with_headers(json: &str, headers: &[(&str, &str)]) -> Result<Settings, SseError> {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        read(&mut serde_json::Deserializer::from_str(json))?
+            .resolve("/sse", Some(HeadersOption::Fixed(headers)))
     }
 
     fn message(json: &str) -> String {
@@ -252,6 +281,7 @@ mod tests {
         same(
             &settings,
             SseClient::builder("/sse")
+                .transport(Transport::EventSource)
                 .with_credentials(true)
                 .resume(true)
                 .resume_param("after")
@@ -351,17 +381,34 @@ mod tests {
     }
 
     #[test]
-    fn the_native_transport_refuses_what_it_cannot_send() {
-        let text = message(r#"{"transport": "eventsource", "method": "POST", "body": "{}"}"#);
-        assert!(
-            text.starts_with("method: the \"eventsource\" transport cannot send method, body"),
-            "{text}"
+    fn fetch_options_reach_the_builder() {
+        let settings = resolve_with_headers(
+            r#"{"transport": "fetch", "method": "PUT", "body": "{}", "maxEventSize": 1024}"#,
+            &[("Authorization", "Bearer t")],
+        )
+        .unwrap();
+        same(
+            &settings,
+            SseClient::builder("/sse")
+                .transport(Transport::Fetch)
+                .method("PUT")
+                .body("{}")
+                .header("Authorization", "Bearer t")
+                .max_event_size(1024),
         );
-        match resolve_with_headers(r#"{"transport": "eventsource"}"#, true) {
-            Err(SseError::Invalid { message }) => {
-                assert!(message.starts_with("headers:"), "{message}")
-            }
-            other => panic!("{other:?}"),
+        for (json, start) in [
+            (
+                r#"{"maxEventSize": 0}"#,
+                "maxEventSize: expected a whole number",
+            ),
+            (
+                r#"{"maxEventSize": 1.5}"#,
+                "maxEventSize: expected a whole number",
+            ),
+            (r#"{"method": 7}"#, "method: invalid type: integer"),
+        ] {
+            let text = message(json);
+            assert!(text.starts_with(start), "{json}: {text}");
         }
     }
 

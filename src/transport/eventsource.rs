@@ -17,6 +17,7 @@ use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
 use super::{Connection, Failure, FailureClass, Request, Signal, SignalSink};
 use crate::listener::Listener;
+use crate::runtime::js_error_message;
 use crate::SseError;
 
 /// Event types that share their name with the EventSource's own `open` and `error`
@@ -171,12 +172,4 @@ impl Drop for EventSourceConnection {
     fn drop(&mut self) {
         self.source.close();
     }
-}
-
-fn js_error_message(error: &wasm_bindgen::JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }

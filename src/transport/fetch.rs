@@ -1,0 +1,368 @@
+//! `fetch` + `ReadableStream`: headers, a method and a body, the real `Last-Event-ID`
+//! header, and HTTP statuses the client can act on. The bytes are parsed in wasm by
+//! [`crate::parser`], so an event's data reaches a Rust handler without ever being a
+//! JS string.
+//!
+//! One connection is one spawned task that makes the request and reads the body.
+//! Dropping the connection aborts the request (its `AbortController`), which ends the
+//! task's pending read; a flag makes sure nothing is reported after the drop.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, Headers, ReadableStreamDefaultReader, RequestCache, RequestCredentials,
+    RequestInit, RequestMode, Response,
+};
+
+use super::{status, Connection, Failure, FailureClass, FetchConfig, HeaderFn, Signal, SignalSink};
+use crate::parser::{Item, Parser};
+use crate::runtime::{js_error_message, LiveToken};
+use crate::SseError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in windows and workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+}
+
+pub(crate) struct FetchConnection {
+    abort: AbortController,
+    dropped: Rc<Cell<bool>>,
+}
+
+impl Connection for FetchConnection {
+    // Every event type arrives anyway; the client delivers only those with handlers.
+    fn listen(&mut self, _event_type: &str) {}
+    fn unlisten(&mut self, _event_type: &str) {}
+}
+
+impl Drop for FetchConnection {
+    fn drop(&mut self) {
+        self.dropped.set(true);
+        self.abort.abort();
+    }
+}
+
+/// Checks headers the way `fetch` will, so a bad name or value is an error when the
+/// client is built rather than on every request.
+pub(crate) fn check_headers(headers: &[(String, String)]) -> Result<(), SseError> {
+    let checked = Headers::new().map_err(|error| SseError::invalid(js_error_message(&error)))?;
+    for (name, value) in headers {
+        checked.set(name, value).map_err(|error| {
+            SseError::invalid(format!("headers: {name:?}: {}", js_error_message(&error)))
+        })?;
+    }
+    Ok(())
+}
+
+/// Starts a request of `url`, resuming from `last_event_id` when it is not empty.
+pub(crate) fn open(
+    url: &str,
+    last_event_id: Option<String>,
+    config: Rc<FetchConfig>,
+    sink: SignalSink,
+) -> Result<Box<dyn Connection>, SseError> {
+    let abort = AbortController::new().map_err(|error| {
+        SseError::invalid(format!("AbortController: {}", js_error_message(&error)))
+    })?;
+    let dropped = Rc::new(Cell::new(false));
+    let task = Task {
+        url: url.to_owned(),
+        last_event_id: last_event_id.filter(|id| !id.is_empty()),
+        config,
+        signal: abort.signal(),
+        sink,
+        dropped: dropped.clone(),
+        _live: LiveToken::new(),
+    };
+    wasm_bindgen_futures::spawn_local(task.run());
+    Ok(Box::new(FetchConnection { abort, dropped }))
+}
+
+struct Task {
+    url: String,
+    last_event_id: Option<String>,
+    config: Rc<FetchConfig>,
+    signal: web_sys::AbortSignal,
+    sink: SignalSink,
+    dropped: Rc<Cell<bool>>,
+    /// Counts the task until it ends, so the leak tests see a task that never does.
+    _live: LiveToken,
+}
+
+/// Why reading stopped before the stream ended by itself.
+enum Stop {
+    /// The connection was dropped: report nothing.
+    Dropped,
+    /// Report this and stop.
+    Failed(Failure),
+}
+
+impl Task {
+    async fn run(self) {
+        match self.stream().await {
+            Ok(()) | Err(Stop::Dropped) => {}
+            Err(Stop::Failed(failure)) => {
+                if !self.dropped.get() {
+                    (self.sink)(Signal::Failed(failure));
+                }
+            }
+        }
+    }
+
+    fn report(&self, signal: Signal) -> Result<(), Stop> {
+        if self.dropped.get() {
+            return Err(Stop::Dropped);
+        }
+        (self.sink)(signal);
+        // A handler may have closed or reconnected the client just now.
+        if self.dropped.get() {
+            Err(Stop::Dropped)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Awaits a promise, or stops quietly if the connection went meanwhile.
+    async fn wait(&self, promise: Promise) -> Result<Result<JsValue, JsValue>, Stop> {
+        let outcome = JsFuture::from(promise).await;
+        if self.dropped.get() {
+            Err(Stop::Dropped)
+        } else {
+            Ok(outcome)
+        }
+    }
+
+    async fn stream(&self) -> Result<(), Stop> {
+        let headers = self.headers().await?;
+        let init = RequestInit::new();
+        init.set_method(&self.config.method);
+        if let Some(body) = &self.config.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        init.set_headers(&headers);
+        init.set_mode(RequestMode::Cors);
+        init.set_cache(RequestCache::NoStore);
+        init.set_credentials(if self.config.with_credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        init.set_signal(Some(&self.signal));
+
+        let response: Response = match self.wait(global_fetch(&self.url, &init)).await? {
+            Ok(response) => response.unchecked_into(),
+            Err(error) => {
+                return Err(failed(
+                    SseError::network(format!(
+                        "could not reach the server (network error or CORS failure): {}",
+                        js_error_message(&error)
+                    )),
+                    FailureClass::Retryable,
+                ))
+            }
+        };
+        let response_headers = response.headers();
+        let header = |name: &str| response_headers.get(name).ok().flatten();
+        let retry_after = header("retry-after").and_then(|value| {
+            status::retry_after(&value, |date| {
+                let at = js_sys::Date::parse(date);
+                let delay_ms = at - js_sys::Date::now();
+                at.is_finite()
+                    .then(|| Duration::try_from_secs_f64(delay_ms.max(0.0) / 1000.0).ok())
+                    .flatten()
+            })
+        });
+        status::judge(
+            response.status(),
+            header("content-type").as_deref(),
+            retry_after,
+        )
+        .map_err(Stop::Failed)?;
+        let Some(body) = response.body() else {
+            return Err(failed(
+                SseError::network("the response has no body to read"),
+                FailureClass::Retryable,
+            ));
+        };
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        self.report(Signal::Opened)?;
+        self.read(&reader).await
+    }
+
+    /// The fixed headers, then the header function's, then `Accept` and
+    /// `Last-Event-ID`, which are the protocol's.
+    async fn headers(&self) -> Result<Headers, Stop> {
+        let headers = Headers::new().map_err(|error| invalid_headers(&error))?;
+        for (name, value) in &self.config.headers {
+            headers
+                .set(name, value)
+                .map_err(|error| invalid_headers(&error))?;
+        }
+        match &self.config.header_fn {
+            None => {}
+            Some(HeaderFn::Rust(make)) => {
+                for (name, value) in make() {
+                    headers
+                        .set(&name, &value)
+                        .map_err(|error| invalid_headers(&error))?;
+                }
+            }
+            #[cfg(feature = "js")]
+            Some(HeaderFn::Script(make)) => {
+                let made = make.call0(&JsValue::UNDEFINED).map_err(header_fn_failed)?;
+                // A promise or a plain record: `Promise.resolve` takes either.
+                let record = self
+                    .wait(Promise::resolve(&made))
+                    .await?
+                    .map_err(header_fn_failed)?;
+                if !record.is_object() {
+                    return Err(failed(
+                        SseError::invalid("headers: the function must return an object of strings"),
+                        FailureClass::Fatal,
+                    ));
+                }
+                for entry in Object::entries(record.unchecked_ref()).iter() {
+                    let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
+                    let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
+                    let (Some(name), Some(value)) = (name, value) else {
+                        return Err(failed(
+                            SseError::invalid("headers: every header value must be a string"),
+                            FailureClass::Fatal,
+                        ));
+                    };
+                    headers
+                        .set(&name, &value)
+                        .map_err(|error| invalid_headers(&error))?;
+                }
+            }
+        }
+        headers
+            .set("accept", "text/event-stream")
+            .map_err(|error| invalid_headers(&error))?;
+        if let Some(id) = &self.last_event_id {
+            headers
+                .set("last-event-id", id)
+                .map_err(|error| invalid_headers(&error))?;
+        }
+        Ok(headers)
+    }
+
+    async fn read(&self, reader: &ReadableStreamDefaultReader) -> Result<(), Stop> {
+        let mut parser = Parser::with_max_event_size(self.config.max_event_size);
+        let mut chunk = Vec::new();
+        let mut reported_id: Option<String> = None;
+        loop {
+            let result = match self.wait(reader.read()).await? {
+                Ok(result) => result,
+                Err(error) => {
+                    return Err(failed(
+                        SseError::network(format!(
+                            "the stream was lost: {}",
+                            js_error_message(&error)
+                        )),
+                        FailureClass::Retryable,
+                    ))
+                }
+            };
+            let done = Reflect::get(&result, &JsValue::from_str("done"))
+                .map(|done| done.is_truthy())
+                .unwrap_or(true);
+            if done {
+                parser.finish();
+                return Err(failed(
+                    SseError::network("the server ended the stream"),
+                    FailureClass::Ended,
+                ));
+            }
+            let Ok(bytes) = Reflect::get(&result, &JsValue::from_str("value"))
+                .and_then(|value| value.dyn_into::<Uint8Array>())
+            else {
+                continue;
+            };
+            // One copy of the chunk into wasm memory, reusing the buffer.
+            chunk.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut chunk);
+            self.report(Signal::Activity)?;
+            self.parse(&mut parser, &chunk, &mut reported_id)?;
+        }
+    }
+
+    fn parse(
+        &self,
+        parser: &mut Parser,
+        chunk: &[u8],
+        reported_id: &mut Option<String>,
+    ) -> Result<(), Stop> {
+        let mut outcome = Ok(());
+        let fed = parser.feed(chunk, |item| {
+            if outcome.is_err() {
+                return;
+            }
+            let signal = match item {
+                Item::Event(event) => {
+                    let id = event.last_event_id.map(str::to_owned);
+                    if id.is_some() {
+                        reported_id.clone_from(&id);
+                    }
+                    Signal::Event {
+                        event_type: event.event_type.to_owned(),
+                        data: event.data.to_owned(),
+                        id,
+                    }
+                }
+                Item::Retry(ms) => Signal::Retry(Duration::from_millis(ms)),
+                Item::Comment(_) => return,
+            };
+            outcome = self.report(signal);
+        });
+        outcome?;
+        if let Err(error) = fed {
+            return Err(failed(
+                SseError::network(format!("{error}; reconnecting")),
+                FailureClass::Retryable,
+            ));
+        }
+        // An `id:` committed by a blank line with no data is no event, but it is the
+        // id to resume from.
+        if let Some(id) = parser.last_event_id() {
+            if reported_id.as_deref() != Some(id) {
+                *reported_id = Some(id.to_owned());
+                self.report(Signal::Id(id.to_owned()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn failed(error: SseError, class: FailureClass) -> Stop {
+    Stop::Failed(Failure {
+        error,
+        class,
+        retry_after: None,
+    })
+}
+
+fn invalid_headers(error: &JsValue) -> Stop {
+    failed(
+        SseError::invalid(format!("headers: {}", js_error_message(error))),
+        FailureClass::Fatal,
+    )
+}
+
+fn header_fn_failed(error: JsValue) -> Stop {
+    failed(
+        SseError::network(format!(
+            "the headers function failed: {}",
+            js_error_message(&error)
+        )),
+        FailureClass::Retryable,
+    )
+}
