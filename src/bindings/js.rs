@@ -67,11 +67,16 @@ export interface SseOptions {
   reconnectOnEnd?: boolean;
   /** Reconnect when nothing arrives for this long. Default null (off). */
   idleTimeoutMs?: number | null;
-  /** How to reach the server. Default "auto". */
+  /** How to reach the server. Default "auto": "fetch" when method, headers or body are given. */
   transport?: "auto" | "eventsource" | "fetch";
+  /** Request method (fetch). Default "GET", or "POST" when a body is given. */
   method?: string;
+  /** Request body, sent with every (re)connect (fetch). */
   body?: string;
+  /** Request headers, or a function called before every (re)connect (fetch). */
   headers?: SseHeaders;
+  /** Largest event the fetch transport accepts, in bytes; a larger one is an error and a reconnect. Default 8 MiB. */
+  maxEventSize?: number;
 }
 
 /** An event as the server sent it. */

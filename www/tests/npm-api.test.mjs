@@ -300,6 +300,10 @@ test("bad options and URLs throw an Error of kind invalid that names the problem
       ["/sse", { transport: "websocket" }],
       ["/sse", { transport: "eventsource", headers: { Authorization: "x" } }],
       ["/sse", "fast"],
+      ["/sse", { headers: { "X-Count": 1 } }],
+      ["/sse", { method: "GET", body: "{}" }],
+      ["/sse", { headers: { "Bad Name": "x" } }],
+      ["/sse", { headers: "Bearer x" }],
     ];
     return cases.map(([url, options]) => {
       try {
@@ -323,6 +327,10 @@ test("bad options and URLs throw an Error of kind invalid that names the problem
     /transport/,
     /headers/,
     /options: expected an object/,
+    /headers: the value of "X-Count" must be a string/,
+    /body: a GET request cannot have a body/,
+    /headers: "Bad Name"/,
+    /headers: expected an object of strings or a function/,
   ];
   thrown.forEach((result, i) => {
     assert.equal(result.ok, undefined, `case ${i} did not throw`);
@@ -403,6 +411,108 @@ test("retries are exhausted after maxRetries failed reconnects: network errors, 
   });
   assert.equal(result.requests, 3);
   assert.deepEqual(result.errors, ["network", "network", "network", "retries-exhausted"]);
+});
+
+test("fetch: header records and header functions are sent, the function again on every connect", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-fetch-headers");
+    let calls = 0;
+    const client = new SseClient(`/sse?session=${id}&echo=1&count=2&drop_after=2`, {
+      headers: async () => {
+        calls += 1;
+        return { Authorization: `Bearer token-${calls}`, "X-Client": "page" };
+      },
+      backoff: { initialMs: 20, jitter: "none" },
+    });
+    const echoes = [];
+    client.on("echo", (echo) => echoes.push(echo));
+    await until(() => echoes.length >= 2, "two connections' echoes");
+    client.close();
+    const fixed = new SseClient(`/sse?echo=1&count=1&then=hold`, { headers: { "X-Fixed": "yes" } });
+    let fixedEcho;
+    fixed.on("echo", (echo) => (fixedEcho = echo));
+    await until(() => fixedEcho, "the fixed headers' echo");
+    fixed.close();
+    return { echoes, calls, fixedEcho };
+  });
+  assert.equal(result.echoes[0].headers.authorization, "Bearer token-1");
+  assert.equal(result.echoes[1].headers.authorization, "Bearer token-2");
+  assert.equal(result.echoes[0].headers["x-client"], "page");
+  assert.equal(result.fixedEcho.headers["x-fixed"], "yes");
+  assert.ok(result.calls >= 2);
+});
+
+test("fetch: a POST body arrives, and the resume id travels as the Last-Event-ID header", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-fetch-post");
+    const client = new SseClient(`/sse?session=${id}&echo=1&count=6&drop_after=3&then=hold`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "hello" }),
+      backoff: { initialMs: 20, jitter: "none" },
+    });
+    const echoes = [];
+    const seqs = [];
+    client.on("echo", (echo) => echoes.push(echo));
+    client.on("message", (data) => seqs.push(data.seq));
+    await until(() => seqs.length >= 6, "six events");
+    const seen = await stats(id);
+    client.close();
+    return { echo: echoes[0], seqs, seen };
+  });
+  assert.equal(result.echo.method, "POST");
+  assert.deepEqual(JSON.parse(result.echo.body), { prompt: "hello" });
+  assert.deepEqual(result.seqs, [1, 2, 3, 4, 5, 6]);
+  assert.equal(result.seen.connections[1].last_event_id, "3");
+  assert.equal(result.seen.connections[1].id_source, "header");
+});
+
+test("fetch: errors arrive by kind: http with its status, content-type, and 204 stops", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const run = async (query) => {
+      const id = session("js-fetch-kinds");
+      const client = new SseClient(`/sse?session=${id}&${query}`, {
+        transport: "fetch",
+        backoff: { initialMs: 10, jitter: "none", maxRetries: 2 },
+      });
+      const errors = [];
+      client.onError((error) => errors.push({ ...error }));
+      await until(() => client.state === "closed", `closed for ${query}`);
+      await sleep(100);
+      return { errors, requests: (await stats(id)).connections.length };
+    };
+    return {
+      notFound: await run("fail_status=404&fail_first=9"),
+      noContent: await run("fail_status=204&fail_first=9"),
+      wrongType: await run("content_type=application/json&count=1"),
+      retried: await run("fail_status=503&fail_first=9"),
+    };
+  });
+  assert.deepEqual(result.notFound.errors.map((e) => [e.kind, e.status]), [["http", 404]]);
+  assert.equal(result.notFound.requests, 1);
+  assert.deepEqual(result.noContent.errors.map((e) => [e.kind, e.status]), [["http", 204]]);
+  assert.equal(result.noContent.requests, 1);
+  assert.deepEqual(result.wrongType.errors.map((e) => e.kind), ["content-type"]);
+  assert.match(result.wrongType.errors[0].message, /application\/json/);
+  // 503 is retried: each failure reported, then the budget runs out.
+  assert.deepEqual(result.retried.errors.map((e) => [e.kind, e.status]), [
+    ["http", 503],
+    ["http", 503],
+    ["http", 503],
+    ["retries-exhausted", undefined],
+  ]);
+  assert.equal(result.retried.requests, 3);
+}, { timeoutMs: 60_000 });
+
+test("auto: the lastEventId option alone keeps the native transport (sent as the query parameter)", async (browser) => {
+  const seen = await inPage(browser, async () => {
+    const id = session("js-auto");
+    const client = new SseClient(`/sse?session=${id}&count=1&then=hold`, { lastEventId: "5" });
+    await until(() => client.state === "open", "open");
+    client.close();
+    return stats(id);
+  });
+  assert.equal(seen.connections[0].last_event_id, "5");
+  assert.equal(seen.connections[0].id_source, "query");
 });
 
 test("an open client keeps running after the script lets go of it, like EventSource", async (browser) => {
