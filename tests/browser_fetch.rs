@@ -444,3 +444,32 @@ async fn connections_closed_dropped_or_reconnected_leave_nothing_running() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn with_credentials_includes_cookies_cross_origin() {
+    // The test page runs on another port of 127.0.0.1: a cookie it sets reaches the
+    // server only with `credentials: "include"`.
+    let document = js_sys::Reflect::get(&js_sys::global(), &"document".into()).unwrap();
+    js_sys::Reflect::set(
+        &document,
+        &"cookie".into(),
+        &"sse_wasm_fetch_probe=1; path=/".into(),
+    )
+    .unwrap();
+    let mut cookies = Vec::new();
+    for with_credentials in [true, false] {
+        let session = new_session("fetch-credentials");
+        let client = SseClient::builder(sse_url(&format!("session={session}&count=1&then=hold")))
+            .transport(Transport::Fetch)
+            .with_credentials(with_credentials)
+            .connect()
+            .unwrap();
+        let (seqs, _s) = record_seqs(&client, "message");
+        wait_for("an event", ms(5000), || seqs.len() == 1).await;
+        client.close();
+        let stats = stats(&session).await;
+        let cookie = stats.connections[0].headers.get("cookie").cloned();
+        cookies.push(cookie.is_some_and(|c| c.contains("sse_wasm_fetch_probe=1")));
+    }
+    assert_eq!(cookies, [true, false]);
+}
