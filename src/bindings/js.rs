@@ -17,7 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Reflect, JSON};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -110,6 +110,10 @@ export interface SseError {
 extern "C" {
     #[wasm_bindgen(js_namespace = globalThis, js_name = reportError, catch)]
     fn report_error(error: &JsValue) -> Result<(), JsValue>;
+
+    /// `JSON.parse` of a string already in JS, so the data crosses the boundary once.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(error: &JsValue);
@@ -313,14 +317,17 @@ impl JsSseClient {
         let list: Rc<RefCell<HandlerList<Function>>> = Rc::default();
         let feed = list.clone();
         let json = self.handlers.json;
+        // Made once per type; per event only the data and the id cross into JS, once each.
+        let type_name = JsValue::from_str(event_type);
         let core = self.client.add_event_handler(event_type, move |event| {
             let snapshot = feed.borrow().snapshot();
+            let raw = JsValue::from_str(&event.data);
             let data = if json {
-                JSON::parse(&event.data).map_err(|error| decode_error(event, &error))?
+                json_parse(&raw).map_err(|error| decode_error(event, &error))?
             } else {
-                JsValue::from_str(&event.data)
+                raw.clone()
             };
-            let event = event_object(event);
+            let event = event_object(&type_name, &raw, &event.last_event_id);
             snapshot
                 .for_each_active(|handler| call(handler.call2(&JsValue::UNDEFINED, &data, &event)));
             Ok(())
@@ -483,15 +490,11 @@ fn set(object: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(key), value);
 }
 
-fn event_object(event: &SseEvent) -> Object {
+fn event_object(type_name: &JsValue, data: &JsValue, last_event_id: &str) -> Object {
     let object = Object::new();
-    set(&object, "type", &JsValue::from_str(&event.event_type));
-    set(&object, "data", &JsValue::from_str(&event.data));
-    set(
-        &object,
-        "lastEventId",
-        &JsValue::from_str(&event.last_event_id),
-    );
+    set(&object, "type", type_name);
+    set(&object, "data", data);
+    set(&object, "lastEventId", &JsValue::from_str(last_event_id));
     object
 }
 
