@@ -317,6 +317,7 @@ const SERVICES: [&str; 5] = ["web", "api", "billing", "search", "auth"];
 #[derive(Debug, Clone, Default)]
 pub struct Inbox {
     count: u64,
+    last_kind: u64,
 }
 
 impl Inbox {
@@ -324,7 +325,10 @@ impl Inbox {
     pub fn next(&mut self, rng: &mut Rng) -> Notification {
         self.count += 1;
         let n = rng.below(100, 1000);
-        let (level, title, body) = match rng.below(0, 6) {
+        // Never the same kind twice in a row.
+        let kind = (self.last_kind + rng.below(1, 6)) % 6;
+        self.last_kind = kind;
+        let (level, title, body) = match kind {
             0 => (
                 "success",
                 "Deploy finished".to_owned(),
@@ -506,9 +510,12 @@ mod tests {
     fn notifications_and_status_are_plausible() {
         let mut rng = Rng::new(5);
         let mut inbox = Inbox::default();
+        let mut last_title = String::new();
         for i in 1..50 {
             let note = inbox.next(&mut rng);
             assert_eq!(note.id, i);
+            assert_ne!(note.title, last_title);
+            last_title = note.title.clone();
             assert!(["info", "success", "warning"].contains(&note.level));
             assert!(!note.title.is_empty() && !note.body.is_empty());
         }
