@@ -127,7 +127,10 @@ export function connection({ clientId, tracker }) {
       currentId = id;
       lastId.textContent = `#${id}`;
       // An event on an open connection is what resets the client's retry budget.
-      if (state === "open") attempt = 0;
+      if (state === "open" && attempt !== 0) {
+        attempt = 0;
+        retry.textContent = "0";
+      }
       chip(String(seq), fit !== "ok" ? fit : replayed ? "replay" : null);
       counters();
     },
