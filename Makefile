@@ -13,6 +13,7 @@ FUZZ_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/fuzz,fuzz/target
 all: test
 
 help:
+	@echo "make demo     the live demo on http://$(HOST):$(PORT)/ (installs what is missing, builds the package)"
 	@echo "make setup    install the toolchain (wasm32 target, chromium, wasm-bindgen-cli, wasm-pack)"
 	@echo "make test     fmt + clippy + native tests + browser tests; ends with 'N passed, M failed'"
 	@echo "make pkg      build the npm package into pkg/ (release, wasm-opt) and print its gzipped size"
@@ -55,8 +56,9 @@ fuzz:
 	cargo +nightly fuzz run parser --target-dir $(FUZZ_TARGET_DIR) -- \
 	  -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 
+# The live demo: setup, the npm package, the server serving www/ on HOST:PORT.
 demo:
-	@echo "make demo: not yet implemented (later issue: the demo page)" >&2; exit 1
+	bash scripts/demo.sh --host $(HOST) --port $(PORT)
 
 pkg:
 	bash scripts/pkg.sh

@@ -263,11 +263,14 @@ fi
 run_step test "browser tests (chromium)" browser_tests
 
 # The npm package as JS users get it: built by `make pkg` (release, wasm-opt), then
-# its types checked by tsc, its API driven in a plain page, and a Vite app built on it.
+# its types checked by tsc, its API driven in a plain page, a Vite app built on it,
+# and the live demo driven like a person would.
 if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/pkg.sh"; then
     run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
     run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"
     run_step test "js: Vite app" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/vite-app.test.mjs"
+    # The live demo (`make demo`) end to end; saves target/demo.png and target/demo-phone.png.
+    run_step test "js: demo" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/demo.test.mjs"
 else
     skip_step "js tests" "the npm package did not build"
 fi

@@ -11,6 +11,8 @@
 //! - `GET /stats?session=S` — JSON record of a session;
 //! - `GET|POST /drop?session=S` — end the session's open streams;
 //! - `GET /health` — `ok`;
+//! - `/demo/…` — the live demo's feed, two-factor login wait and drop control
+//!   (see [`demo`]);
 //! - `OPTIONS` anything — CORS preflight;
 //! - `/pkg/…` — the built npm package from `--pkg`, if given;
 //! - anything else — static files from `--www`, if given.
@@ -19,6 +21,7 @@
 
 pub mod config;
 pub mod cors;
+pub mod demo;
 pub mod script;
 pub mod stats;
 pub mod stream;
@@ -63,6 +66,7 @@ struct Inner {
     www: Option<PathBuf>,
     pkg: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
+    demo: demo::Demo,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
                 www,
                 pkg,
                 shutdown: watch::Sender::new(false),
+                demo: demo::Demo::default(),
             }),
         }
     }
@@ -87,6 +92,16 @@ impl AppState {
     /// The per-session records.
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
+    }
+
+    /// The live demo's state.
+    pub fn demo(&self) -> &demo::Demo {
+        &self.inner.demo
+    }
+
+    /// Turns `true` when the server shuts down.
+    pub(crate) fn shutdown_receiver(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
     }
 
     /// Ends every open stream; used on shutdown so that graceful shutdown does
@@ -102,7 +117,8 @@ pub fn app(state: AppState) -> Router {
         .route("/sse", get(sse).post(sse))
         .route("/stats", get(stats))
         .route("/drop", get(drop_streams).post(drop_streams))
-        .route("/health", get(|| async { "ok" }));
+        .route("/health", get(|| async { "ok" }))
+        .merge(demo::routes());
     let router = match &state.inner.pkg {
         Some(dir) => router.nest_service("/pkg", ServeDir::new(dir)),
         None => router,
