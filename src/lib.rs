@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+mod bindings;
 mod client;
 pub mod decode;
 mod dispatch;
@@ -50,6 +51,10 @@ mod stream;
 mod transport;
 
 pub use backoff::{Backoff, Jitter, RetryDecision, RetryState};
+#[cfg(feature = "leptos")]
+pub use bindings::leptos;
+#[cfg(feature = "yew")]
+pub use bindings::yew;
 pub use client::{SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
 pub use dispatch::Subscription;
 pub use event::{ConnectionState, SseError, SseEvent};
