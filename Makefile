@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: all setup test server fmt clippy clean demo pkg bench help
+.PHONY: all setup test server fmt clippy clean demo pkg bench help example-leptos example-yew
 
 all: test
 
@@ -16,6 +16,8 @@ help:
 	@echo "make fmt      format the workspace"
 	@echo "make clippy   clippy, native and wasm32, warnings denied"
 	@echo "make clean    remove build outputs"
+	@echo "make example-leptos / make example-yew"
+	@echo "              build a live ticker example and serve it on HOST=$(HOST) PORT=$(PORT)"
 
 setup:
 	bash scripts/setup.sh
@@ -32,6 +34,14 @@ fmt:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p sse-wasm --all-targets --features leptos,leptos/csr --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p sse-wasm --all-targets --features yew,yew/csr --target wasm32-unknown-unknown -- -D warnings
+
+example-leptos:
+	HOST=$(HOST) PORT=$(PORT) bash scripts/example.sh leptos_ticker
+
+example-yew:
+	HOST=$(HOST) PORT=$(PORT) bash scripts/example.sh yew_ticker
 
 clean:
 	cargo clean
