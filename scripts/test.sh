@@ -252,11 +252,11 @@ run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D wa
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
-run_step check "clippy (wasm32, leptos)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings
-run_step check "clippy (wasm32, yew)" cargo clippy -p sse-wasm --all-targets --features "$YEW_CSR" --target wasm32-unknown-unknown -- -D warnings
-run_step check "clippy (native, leptos+yew ssr)" cargo clippy -p sse-wasm --all-targets --features "$FRAMEWORKS_SSR" -- -D warnings
-run_step check "docs (leptos+yew, wasm32)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
-run_step test "ssr render (leptos+yew, native)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --test ssr_render
+run_step check "clippy (leptos, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings
+run_step check "clippy (yew, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$YEW_CSR" --target wasm32-unknown-unknown -- -D warnings
+run_step check "clippy (leptos+yew ssr)" cargo clippy -p sse-wasm --all-targets --features "$FRAMEWORKS_SSR" -- -D warnings
+run_step check "docs (leptos+yew)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
+run_step test "ssr render (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --test ssr_render
 run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc
 
 # Browser tests: headless Chromium through the Debian chromedriver, with the
