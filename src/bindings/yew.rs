@@ -289,8 +289,8 @@ impl<T: Clone> Reducible for Recent<T> {
 }
 
 /// The last `limit` events of `event_type` on `sse`, oldest first, their data decoded
-/// from JSON into `T`. A `limit` of 0 keeps none. Every event is kept, even when several
-/// arrive between two renders.
+/// from JSON into `T`. A `limit` of 0 keeps none; the `limit` of the first render is the
+/// one used. Every event is kept, even when several arrive between two renders.
 ///
 /// Like [`use_sse_event`] otherwise.
 ///
