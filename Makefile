@@ -8,7 +8,7 @@ PORT ?= 8080
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/fuzz,fuzz/target)
 
-.PHONY: all setup test server fmt clippy clean demo pkg bench fuzz help
+.PHONY: all setup test server fmt clippy clean demo pkg bench fuzz help example-leptos example-yew
 
 all: test
 
@@ -22,6 +22,8 @@ help:
 	@echo "make clippy   clippy, native and wasm32, warnings denied"
 	@echo "make clean    remove build outputs"
 	@echo "make fuzz     fuzz the event-stream parser for FUZZ_SECONDS=$(FUZZ_SECONDS) (nightly, cargo-fuzz)"
+	@echo "make example-leptos / make example-yew"
+	@echo "              build a live ticker example and serve it on HOST=$(HOST) PORT=$(PORT)"
 
 setup:
 	bash scripts/setup.sh
@@ -38,6 +40,14 @@ fmt:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p sse-wasm --all-targets --features leptos,leptos/csr --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p sse-wasm --all-targets --features yew,yew/csr --target wasm32-unknown-unknown -- -D warnings
+
+example-leptos:
+	HOST=$(HOST) PORT=$(PORT) bash scripts/example.sh leptos_ticker
+
+example-yew:
+	HOST=$(HOST) PORT=$(PORT) bash scripts/example.sh yew_ticker
 
 clean:
 	cargo clean

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: setup, fmt, clippy (native + wasm32), docs, native tests, the test
-# server, browser tests in headless Chromium. Every step runs and reports even
-# after a failure; each step's output goes to the terminal and to
+# server, browser tests in headless Chromium; the Leptos and Yew bindings in steps of
+# their own (clippy, docs, SSR render, browser suites, examples). Every step runs and
+# reports even after a failure; each step's output goes to the terminal and to
 # target/test-logs/NN-step.log. The last line is exactly `N passed, M failed`
 # (tests summed over every `test result:` line of cargo test and
 # wasm-bindgen-test-runner; each failed non-test step counts as 1 failed).
@@ -196,6 +197,8 @@ wasm_test_targets() {
         process.stdin.on("data", d => (s += d)).on("end", () => {
             const pkg = JSON.parse(s).packages.find(p => p.name === "sse-wasm");
             for (const t of pkg ? pkg.targets : []) {
+                // Suites that need a feature (the frameworks) have their own steps.
+                if ((t["required-features"] || []).length > 0) continue;
                 if (t.kind.some(k => ["lib", "rlib", "cdylib"].includes(k))) console.log("--lib");
                 else if (t.kind.includes("test")) console.log("--test " + t.name);
             }
@@ -225,6 +228,20 @@ browser_tests() {
     return "$rc"
 }
 
+# One framework suite: `wasm-pack test` with the framework's features. The features
+# go after `--` (to cargo): wasm-pack takes an unknown option before `--` as the start
+# of cargo's arguments and would hand `--test` to the test runner instead.
+framework_browser_tests() { # framework_browser_tests FEATURES TEST
+    wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
+        -- --features "$1" --test "$2"
+}
+
+# The Leptos and Yew features are compiled only by the steps that name them, so the
+# core steps above never pay for either framework. csr for the browser, ssr natively.
+LEPTOS_CSR="leptos,leptos/csr"
+YEW_CSR="yew,yew/csr"
+FRAMEWORKS_SSR="leptos,leptos/ssr,yew,yew/ssr"
+
 # ---------------------------------------------------------------------------
 # The steps.
 
@@ -238,6 +255,12 @@ run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D wa
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
+run_step check "clippy (leptos, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings
+run_step check "clippy (yew, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$YEW_CSR" --target wasm32-unknown-unknown -- -D warnings
+run_step check "clippy (leptos+yew ssr)" cargo clippy -p sse-wasm --all-targets --features "$FRAMEWORKS_SSR" -- -D warnings
+run_step check "docs (leptos+yew)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
+run_step test "ssr render (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --test ssr_render
+run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc
 
 # Browser tests: headless Chromium through the Debian chromedriver, with the
 # wasm-bindgen-test-runner that setup.sh installed (wasm-pack uses the one on
@@ -261,6 +284,10 @@ if [ -z "${SSE_TEST_SERVER:-}" ]; then
 fi
 
 run_step test "browser tests (chromium)" browser_tests
+run_step test "browser tests (leptos)" framework_browser_tests "$LEPTOS_CSR" browser_leptos
+run_step check "example leptos_ticker" bash "$ROOT/scripts/example.sh" --build-only leptos_ticker
+run_step test "browser tests (yew)" framework_browser_tests "$YEW_CSR" browser_yew
+run_step check "example yew_ticker" bash "$ROOT/scripts/example.sh" --build-only yew_ticker
 
 # The npm package as JS users get it: built by `make pkg` (release, wasm-opt), then
 # its types checked by tsc, its API driven in a plain page, a Vite app built on it,

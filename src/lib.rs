@@ -35,6 +35,11 @@
 //!
 //! The policy ([`backoff`]), decoding ([`decode`]) and the event-stream [`parser`] are
 //! plain Rust and run natively too; everything else needs a browser (or a worker).
+//!
+//! Framework hooks, each behind its feature so that builds without it never compile
+//! the framework: `leptos` (module `sse_wasm::leptos`: `use_sse`, `use_sse_event`,
+//! `use_sse_events`, `<SseProvider>`) and `yew` (module `sse_wasm::yew`: the same as
+//! Yew hooks and a context provider). They connect in an effect, never during render.
 
 #![deny(missing_docs)]
 
@@ -52,6 +57,10 @@ mod stream;
 mod transport;
 
 pub use backoff::{Backoff, Jitter, RetryDecision, RetryState};
+#[cfg(feature = "leptos")]
+pub use bindings::leptos;
+#[cfg(feature = "yew")]
+pub use bindings::yew;
 pub use client::{SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
 pub use dispatch::Subscription;
 pub use event::{ConnectionState, SseError, SseEvent};

@@ -21,7 +21,7 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::options::{self, HeadersOption, Options};
+use super::js_options::{self, HeadersOption, Options};
 use crate::dispatch::{HandlerId, HandlerList};
 use crate::{ConnectionState, SseClient, SseError, SseEvent, Subscription};
 
@@ -190,7 +190,7 @@ impl JsSseClient {
             Some(value) => {
                 let headers = Reflect::get(value, &JsValue::from_str("headers"))
                     .unwrap_or(JsValue::UNDEFINED);
-                let parsed = options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
+                let parsed = js_options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
                 (parsed, headers_option(headers)?)
             }
         };

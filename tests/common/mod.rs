@@ -88,6 +88,59 @@ pub async fn stats(session: &str) -> Stats {
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("stats {text}: {error}"))
 }
 
+/// Ends the session's open streams on the server (`/drop`), as a lost connection would.
+pub async fn drop_session(session: &str) {
+    let url = format!("{}/drop?session={session}", server());
+    let window = web_sys::window().expect("a window");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("GET /drop")
+        .unchecked_into();
+    assert!(response.ok(), "GET /drop answered {}", response.status());
+}
+
+/// A new, empty element at the end of the test page's body, to mount components in.
+pub fn mount_point() -> web_sys::HtmlElement {
+    let document = web_sys::window()
+        .and_then(|window| window.document())
+        .expect("a document");
+    let element: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("a div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("a body")
+        .append_child(&element)
+        .expect("appended to the body");
+    element
+}
+
+/// The text of the element inside `root` with this `id`, or `None` if there is none.
+pub fn text_by_id(root: &web_sys::HtmlElement, id: &str) -> Option<String> {
+    root.query_selector(&format!("#{id}"))
+        .expect("a valid selector")
+        .map(|element| element.text_content().unwrap_or_default())
+}
+
+/// Waits until the element with this `id` inside `root` shows `expected`.
+pub async fn wait_for_text(root: &web_sys::HtmlElement, id: &str, expected: &str, limit: Duration) {
+    let start = js_sys::Date::now();
+    loop {
+        let text = text_by_id(root, id);
+        if text.as_deref() == Some(expected) {
+            return;
+        }
+        if js_sys::Date::now() - start > limit.as_millis() as f64 {
+            panic!(
+                "timed out after {} ms waiting for #{id} to show {expected:?}; it shows {text:?}",
+                limit.as_millis()
+            );
+        }
+        sleep_ms(10).await;
+    }
+}
+
 pub async fn sleep(duration: Duration) {
     let ms = duration.as_millis() as i32;
     let promise = js_sys::Promise::new(&mut |resolve, _| {
