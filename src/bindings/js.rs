@@ -190,7 +190,8 @@ impl JsSseClient {
             Some(value) => {
                 let headers = Reflect::get(value, &JsValue::from_str("headers"))
                     .unwrap_or(JsValue::UNDEFINED);
-                let parsed = js_options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
+                let parsed =
+                    js_options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
                 (parsed, headers_option(headers)?)
             }
         };
