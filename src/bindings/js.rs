@@ -147,6 +147,10 @@ pub struct JsSseClient {
 /// its handlers in turn, so one core handler per type stands for all of them.
 struct JsHandlers {
     json: bool,
+    /// Set once the client is closed: nothing will be delivered any more, so the
+    /// handlers are let go (a handler that refers to its client would otherwise keep
+    /// both alive for good) and new ones are not kept.
+    released: Cell<bool>,
     next_id: Cell<HandlerId>,
     events: RefCell<HashMap<String, TypeHandlers>>,
     states: RefCell<HandlerList<Function>>,
@@ -198,6 +202,7 @@ impl JsSseClient {
         let settings = parsed.resolve(&url, headers)?;
         let handlers = Rc::new(JsHandlers {
             json: settings.json,
+            released: Cell::new(false),
             next_id: Cell::new(0),
             events: RefCell::default(),
             states: RefCell::default(),
@@ -215,13 +220,18 @@ impl JsSseClient {
                     drop(client);
                 }
                 state_handlers.state(state);
+                if state == ConnectionState::Closed {
+                    state_handlers.release();
+                }
             })
             .detach();
         let error_handlers = handlers.clone();
         client
             .on_error(move |error| error_handlers.error(error))
             .detach();
-        if client.state() != ConnectionState::Closed {
+        if client.state() == ConnectionState::Closed {
+            handlers.release();
+        } else {
             RUNNING.with(|running| running.borrow_mut().insert(id, client.clone()));
         }
         Ok(JsSseClient { client, handlers })
@@ -243,8 +253,10 @@ impl JsSseClient {
         };
         let handler = function("on", handler)?;
         let id = self.handlers.take_id();
-        let list = self.type_handlers(&event_type);
-        list.borrow_mut().push(id, handler);
+        if !self.handlers.released.get() {
+            let list = self.type_handlers(&event_type);
+            list.borrow_mut().push(id, handler);
+        }
         unsubscriber(&self.handlers, Target::Event(event_type, id))
     }
 
@@ -258,7 +270,9 @@ impl JsSseClient {
     ) -> Result<Function, JsValue> {
         let handler = function("onState", handler)?;
         let id = self.handlers.take_id();
-        self.handlers.states.borrow_mut().push(id, handler);
+        if !self.handlers.released.get() {
+            self.handlers.states.borrow_mut().push(id, handler);
+        }
         unsubscriber(&self.handlers, Target::State(id))
     }
 
@@ -272,7 +286,9 @@ impl JsSseClient {
     ) -> Result<Function, JsValue> {
         let handler = function("onError", handler)?;
         let id = self.handlers.take_id();
-        self.handlers.errors.borrow_mut().push(id, handler);
+        if !self.handlers.released.get() {
+            self.handlers.errors.borrow_mut().push(id, handler);
+        }
         unsubscriber(&self.handlers, Target::Error(id))
     }
 
@@ -371,6 +387,16 @@ impl JsHandlers {
         let snapshot = self.errors.borrow().snapshot();
         let error = error_object(error);
         snapshot.for_each_active(|handler| call(handler.call1(&JsValue::UNDEFINED, &error)));
+    }
+
+    /// Lets go of every handler once the client is closed.
+    fn release(&self) {
+        self.released.set(true);
+        // Taken out first: dropping a type's core subscription may reach the client.
+        let events = std::mem::take(&mut *self.events.borrow_mut());
+        drop(events);
+        *self.states.borrow_mut() = HandlerList::default();
+        *self.errors.borrow_mut() = HandlerList::default();
     }
 
     fn remove(&self, target: &Target) {

@@ -335,6 +335,8 @@ pub fn use_sse_context() -> Option<SseHandle> {
 pub fn expect_sse() -> SseHandle {
     match use_sse_context() {
         Some(sse) => sse,
+        // ok: a documented panic for a program error (no provider above the caller),
+        // like Leptos's own expect_context; no input reaches it.
         None => panic!(
             "expect_sse: no SSE connection in the context; place this component inside \
              <SseProvider> or call provide_sse() in an ancestor"

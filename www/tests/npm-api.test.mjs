@@ -515,6 +515,39 @@ test("auto: the lastEventId option alone keeps the native transport (sent as the
   assert.equal(seen.connections[0].id_source, "query");
 });
 
+test("a closed client is freed even when its handlers refer to it", async (browser) => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server}/tests/page.html`);
+    await page.waitForFunction(() => window.SseClient !== undefined);
+    const collected = await page.evaluate(async () => {
+      window.freed = false;
+      const watch = new FinalizationRegistry(() => (window.freed = true));
+      await (async () => {
+        const client = new SseClient("/sse?count=3&then=hold");
+        // Each handler refers to the client: the wasm side holds the handler, the
+        // handler the wrapper, and only letting go of the handlers breaks the cycle.
+        client.on("message", () => client.lastEventId);
+        client.onState(() => client.state);
+        client.onError(() => client.url);
+        watch.register(client, "client");
+        await until(() => client.lastEventId === "3", "three events");
+        client.close();
+        client.on("message", () => client.state);
+      })();
+      await until(async () => {
+        gc();
+        await sleep(20);
+        return window.freed;
+      }, "the closed client to be garbage-collected");
+      return window.freed;
+    });
+    assert.equal(collected, true);
+  } finally {
+    await page.close();
+  }
+});
+
 test("an open client keeps running after the script lets go of it, like EventSource", async (browser) => {
   const page = await browser.newPage();
   try {
