@@ -297,19 +297,13 @@ impl Feed {
         pace: (Duration, Duration),
         pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
     ) -> Instant {
-        let (head, next) = {
-            let log = &mut *self.lock();
-            let news = log.newsroom.next(&mut log.rng);
-            let head = log.push("news", &news);
-            log.news.push_front(Timed {
-                item: news,
-                time: now_ms(),
-            });
-            log.news.truncate(RECENT);
-            (head, pause(&mut log.rng, pace))
-        };
-        self.publish(head);
-        next
+        self.post(
+            "news",
+            pace,
+            pause,
+            |log| log.newsroom.next(&mut log.rng),
+            |log| &mut log.news,
+        )
     }
 
     fn notification(
@@ -317,15 +311,35 @@ impl Feed {
         pace: (Duration, Duration),
         pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
     ) -> Instant {
+        self.post(
+            "notification",
+            pace,
+            pause,
+            |log| log.inbox.next(&mut log.rng),
+            |log| &mut log.notifications,
+        )
+    }
+
+    /// Publishes one item of a feed that keeps its `RECENT` latest items for the
+    /// snapshot; returns when the next one is due.
+    fn post<T: Serialize>(
+        &self,
+        event: &str,
+        pace: (Duration, Duration),
+        pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
+        make: impl FnOnce(&mut Log) -> T,
+        recent: impl FnOnce(&mut Log) -> &mut VecDeque<Timed<T>>,
+    ) -> Instant {
         let (head, next) = {
             let log = &mut *self.lock();
-            let note = log.inbox.next(&mut log.rng);
-            let head = log.push("notification", &note);
-            log.notifications.push_front(Timed {
-                item: note,
+            let item = make(log);
+            let head = log.push(event, &item);
+            let kept = recent(log);
+            kept.push_front(Timed {
+                item,
                 time: now_ms(),
             });
-            log.notifications.truncate(RECENT);
+            kept.truncate(RECENT);
             (head, pause(&mut log.rng, pace))
         };
         self.publish(head);
