@@ -253,6 +253,8 @@ fi
 run_step check "fmt" cargo fmt --all --check
 run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+# The library as a Rust app gets it, without the features the suites turn on.
+run_step check "clippy (wasm32, no features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown -- -D warnings
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
 run_step check "clippy (leptos, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings

@@ -471,25 +471,7 @@ fn headers_option(value: JsValue) -> Result<Option<HeadersOption>, SseError> {
     if let Some(make) = value.dyn_ref::<Function>() {
         return Ok(Some(HeadersOption::Script(make.clone())));
     }
-    if !value.is_object() || js_sys::Array::is_array(&value) {
-        return Err(SseError::invalid(
-            "headers: expected an object of strings or a function that returns one",
-        ));
-    }
-    let mut headers = Vec::new();
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
-        let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
-        match (name, value) {
-            (Some(name), Some(value)) => headers.push((name, value)),
-            (name, _) => {
-                return Err(SseError::invalid(format!(
-                    "headers: the value of {:?} must be a string",
-                    name.unwrap_or_default()
-                )))
-            }
-        }
-    }
+    let headers = crate::runtime::header_record(&value)?;
     Ok(Some(HeadersOption::Fixed(headers)))
 }
 

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -200,21 +200,9 @@ impl Task {
     /// The fixed headers, then the header function's, then `Accept` and
     /// `Last-Event-ID`, which are the protocol's.
     async fn headers(&self) -> Result<Headers, Stop> {
-        let headers = Headers::new().map_err(|error| invalid_headers(&error))?;
-        for (name, value) in &self.config.headers {
-            headers
-                .set(name, value)
-                .map_err(|error| invalid_headers(&error))?;
-        }
-        match &self.config.header_fn {
-            None => {}
-            Some(HeaderFn::Rust(make)) => {
-                for (name, value) in make() {
-                    headers
-                        .set(&name, &value)
-                        .map_err(|error| invalid_headers(&error))?;
-                }
-            }
+        let made = match &self.config.header_fn {
+            None => Vec::new(),
+            Some(HeaderFn::Rust(make)) => make(),
             #[cfg(feature = "js")]
             Some(HeaderFn::Script(make)) => {
                 let made = make.call0(&JsValue::UNDEFINED).map_err(header_fn_failed)?;
@@ -223,34 +211,21 @@ impl Task {
                     .wait(Promise::resolve(&made))
                     .await?
                     .map_err(header_fn_failed)?;
-                if !record.is_object() {
-                    return Err(failed(
-                        SseError::invalid("headers: the function must return an object of strings"),
-                        FailureClass::Fatal,
-                    ));
-                }
-                for entry in Object::entries(record.unchecked_ref()).iter() {
-                    let name = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
-                    let value = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
-                    let (Some(name), Some(value)) = (name, value) else {
-                        return Err(failed(
-                            SseError::invalid("headers: every header value must be a string"),
-                            FailureClass::Fatal,
-                        ));
-                    };
-                    headers
-                        .set(&name, &value)
-                        .map_err(|error| invalid_headers(&error))?;
-                }
+                crate::runtime::header_record(&record)
+                    .map_err(|error| failed(error, FailureClass::Fatal))?
             }
-        }
-        headers
-            .set("accept", "text/event-stream")
-            .map_err(|error| invalid_headers(&error))?;
-        if let Some(id) = &self.last_event_id {
-            headers
-                .set("last-event-id", id)
-                .map_err(|error| invalid_headers(&error))?;
+        };
+        let id = self.last_event_id.as_deref();
+        let protocol = [("accept", Some("text/event-stream")), ("last-event-id", id)];
+        let headers = Headers::new().map_err(|error| invalid_headers(&error))?;
+        let all = self.config.headers.iter().chain(&made);
+        let all = all.map(|(name, value)| (name.as_str(), Some(value.as_str())));
+        for (name, value) in all.chain(protocol) {
+            if let Some(value) = value {
+                headers
+                    .set(name, value)
+                    .map_err(|error| invalid_headers(&error))?;
+            }
         }
         Ok(headers)
     }
@@ -357,6 +332,7 @@ fn invalid_headers(error: &JsValue) -> Stop {
     )
 }
 
+#[cfg(feature = "js")]
 fn header_fn_failed(error: JsValue) -> Stop {
     failed(
         SseError::network(format!(
