@@ -699,7 +699,6 @@ impl Inner {
                 data,
                 id,
             } => {
-                self.last_activity.set(runtime::now());
                 let last_event_id = {
                     let mut core = self.core.borrow_mut();
                     core.machine.event(id);
@@ -714,7 +713,12 @@ impl Inner {
                 }
             }
             Signal::Id(id) => self.core.borrow_mut().machine.id(id),
-            Signal::Activity => self.last_activity.set(runtime::now()),
+            Signal::Activity => {
+                // Read the clock only when an idle timer will ask.
+                if self.config.idle_timeout.is_some() {
+                    self.last_activity.set(runtime::now());
+                }
+            }
             Signal::Retry(retry) => self.core.borrow_mut().machine.server_retry(retry),
             Signal::Failed(failure) => self.fail(failure),
         }

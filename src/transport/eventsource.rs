@@ -134,6 +134,7 @@ impl SourceState {
         }
         let id = self.seen_id.get().then_some(id);
         let data = message.data().as_string().unwrap_or_default();
+        (self.sink)(Signal::Activity);
         (self.sink)(Signal::Event {
             event_type: message.type_(),
             data,

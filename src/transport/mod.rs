@@ -86,7 +86,8 @@ pub(crate) enum Signal {
     /// The server committed a new last event id without an event (`id:` then a blank
     /// line with no data).
     Id(String),
-    /// Bytes arrived (comments included): the connection is alive.
+    /// The connection showed it is alive: the fetch transport reports any bytes
+    /// (comments included), the native one every event, since it sees nothing else.
     Activity,
     /// The server's `retry:` field: the least wait before a reconnect from now on.
     Retry(Duration),
