@@ -11,14 +11,10 @@ use std::rc::Rc;
 
 use common::*;
 use serde::Deserialize;
-use sse_wasm::{live_closures, Backoff, ConnectionState, Jitter, SseClient, SseError, Transport};
+use sse_wasm::{live_closures, ConnectionState, SseClient, SseError, Transport};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn quick_backoff(initial_ms: u64) -> Backoff {
-    Backoff::exponential(ms(initial_ms)).jitter(Jitter::None)
-}
 
 /// The server's `echo` event: the request as it arrived.
 #[derive(Deserialize, Debug, Clone)]
@@ -122,56 +118,55 @@ async fn every_reconnect_sends_the_real_last_event_id_header() {
     assert!(watch.error_kinds().iter().all(|kind| *kind == "network"));
 }
 
-#[wasm_bindgen_test]
-async fn no_content_stops_for_good() {
-    let session = new_session("fetch-204");
-    let client = SseClient::builder(sse_url(&format!(
-        "session={session}&fail_status=204&fail_first=5"
-    )))
-    .transport(Transport::Fetch)
-    .backoff(quick_backoff(10))
-    .connect()
-    .unwrap();
+/// What a fetch client made of a server answering as `query` asks, once it closed:
+/// its errors, the requests the server saw, and the events delivered.
+struct Fatal {
+    errors: Vec<SseError>,
+    requests: usize,
+    events: Vec<u64>,
+}
+
+async fn until_closed(label: &str, query: &str) -> Fatal {
+    let session = new_session(label);
+    let client = SseClient::builder(sse_url(&format!("session={session}&{query}")))
+        .transport(Transport::Fetch)
+        .backoff(quick_backoff(10))
+        .connect()
+        .unwrap();
     let watch = Watch::new(&client);
+    let (seqs, _s) = record_seqs(&client, "message");
     wait_for("closed", ms(5000), || {
         client.state() == ConnectionState::Closed
     })
     .await;
+    // Long enough for a retry that should not happen to reach the server.
     sleep_ms(200).await;
-    assert_eq!(
-        stats(&session).await.connections.len(),
-        1,
-        "no retry after 204"
-    );
+    Fatal {
+        errors: watch.errors.get(),
+        requests: stats(&session).await.connections.len(),
+        events: seqs.get(),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn no_content_stops_for_good() {
+    let fatal = until_closed("fetch-204", "fail_status=204&fail_first=5").await;
+    assert_eq!(fatal.requests, 1, "no retry after 204");
     assert!(matches!(
-        watch.errors.get()[..],
+        fatal.errors[..],
         [SseError::Http { status: 204, .. }]
     ));
 }
 
 #[wasm_bindgen_test]
 async fn not_found_is_fatal() {
-    let session = new_session("fetch-404");
-    let client = SseClient::builder(sse_url(&format!(
-        "session={session}&fail_status=404&fail_first=5"
-    )))
-    .transport(Transport::Fetch)
-    .backoff(quick_backoff(10))
-    .connect()
-    .unwrap();
-    let watch = Watch::new(&client);
-    wait_for("closed", ms(5000), || {
-        client.state() == ConnectionState::Closed
-    })
-    .await;
-    sleep_ms(200).await;
-    assert_eq!(
-        stats(&session).await.connections.len(),
-        1,
-        "no retry after 404"
-    );
-    assert_eq!(watch.error_kinds(), ["http"]);
-    assert!(watch.errors.get()[0].to_string().contains("404"));
+    let fatal = until_closed("fetch-404", "fail_status=404&fail_first=5").await;
+    assert_eq!(fatal.requests, 1, "no retry after 404");
+    assert!(matches!(
+        fatal.errors[..],
+        [SseError::Http { status: 404, .. }]
+    ));
+    assert!(fatal.errors[0].to_string().contains("404"));
 }
 
 #[wasm_bindgen_test]
@@ -202,25 +197,11 @@ async fn service_unavailable_waits_at_least_its_retry_after() {
 
 #[wasm_bindgen_test]
 async fn a_wrong_content_type_is_fatal() {
-    let session = new_session("fetch-ctype");
-    let client = SseClient::builder(sse_url(&format!(
-        "session={session}&content_type=text/plain&count=3"
-    )))
-    .transport(Transport::Fetch)
-    .backoff(quick_backoff(10))
-    .connect()
-    .unwrap();
-    let watch = Watch::new(&client);
-    let (seqs, _s) = record_seqs(&client, "message");
-    wait_for("closed", ms(5000), || {
-        client.state() == ConnectionState::Closed
-    })
-    .await;
-    sleep_ms(200).await;
-    assert_eq!(stats(&session).await.connections.len(), 1);
-    assert!(seqs.get().is_empty());
+    let fatal = until_closed("fetch-ctype", "content_type=text/plain&count=3").await;
+    assert_eq!(fatal.requests, 1);
+    assert!(fatal.events.is_empty());
     assert!(matches!(
-        &watch.errors.get()[..],
+        &fatal.errors[..],
         [SseError::ContentType { content_type }] if content_type == "text/plain"
     ));
 }

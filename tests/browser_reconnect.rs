@@ -5,14 +5,10 @@
 mod common;
 
 use common::*;
-use sse_wasm::{Backoff, ConnectionState, Jitter, SseClient, SseError};
+use sse_wasm::{Backoff, ConnectionState, SseClient, SseError};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn quick_backoff(initial_ms: u64) -> Backoff {
-    Backoff::exponential(ms(initial_ms)).jitter(Jitter::None)
-}
 
 #[wasm_bindgen_test]
 async fn ten_forced_drops_resume_without_loss_or_duplicates() {

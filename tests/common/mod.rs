@@ -283,6 +283,11 @@ pub async fn within<T>(limit: Duration, what: &str, future: impl Future<Output =
     }
 }
 
+/// Exponential backoff from `initial_ms` without jitter, so delays can be asserted.
+pub fn quick_backoff(initial_ms: u64) -> sse_wasm::Backoff {
+    sse_wasm::Backoff::exponential(ms(initial_ms)).jitter(sse_wasm::Jitter::None)
+}
+
 pub fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
