@@ -17,6 +17,7 @@ help:
 	@echo "make setup    install the toolchain (wasm32 target, chromium, wasm-bindgen-cli, wasm-pack)"
 	@echo "make test     fmt + clippy + native tests + browser tests; ends with 'N passed, M failed'"
 	@echo "make pkg      build the npm package into pkg/ (release, wasm-opt) and print its gzipped size"
+	@echo "make bench    speed, size, memory and recovery against same-run baselines (target/bench.md)"
 	@echo "make server   run the test server on HOST=$(HOST) PORT=$(PORT)"
 	@echo "make fmt      format the workspace"
 	@echo "make clippy   clippy, native and wasm32, warnings denied"
@@ -73,5 +74,7 @@ demo:
 pkg:
 	bash scripts/pkg.sh
 
+# Speed, size, memory and recovery against same-run baselines; the table goes to
+# target/bench.md (see the README's Performance section).
 bench:
-	@echo "make bench: not yet implemented (later issue: benchmarks)" >&2; exit 1
+	bash scripts/bench.sh

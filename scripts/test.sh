@@ -255,6 +255,19 @@ run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D wa
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
 # The library as a Rust app gets it, without the features the suites turn on.
 run_step check "clippy (wasm32, no features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown -- -D warnings
+# The bench crates are workspaces of their own (bench/wasm, bench/floor): `make bench`
+# builds them, so a change of the library's API must not leave them broken.
+bench_crates_check() {
+    local manifest
+    for manifest in bench/wasm/Cargo.toml bench/floor/Cargo.toml; do
+        cargo fmt --check --manifest-path "$manifest" &&
+            CARGO_TARGET_DIR="$ROOT/target/bench-check" cargo clippy --manifest-path "$manifest" \
+                --target wasm32-unknown-unknown -- -D warnings || return 1
+    done
+    node --check bench/run.mjs && node --check bench/report.mjs &&
+        node --check bench/criterion-summary.mjs && node --check bench/www/bench.mjs
+}
+run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
 run_step check "clippy (leptos, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings

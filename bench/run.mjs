@@ -1,0 +1,115 @@
+// Drives the browser half of `make bench`: starts Chromium itself on the bench page
+// (served by the scripted server) and collects the rows the page posts back.
+//
+//   node bench/run.mjs --server http://127.0.0.1:PORT --out results.json [--query k=v&...]
+//
+// Chromium is started directly, with no DevTools client attached: Playwright or any
+// client with the Network domain on copies every event to the driver and makes the
+// native EventSource several times slower (see ../shared/TOOLCHAIN.md).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function argument(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index === -1) {
+    if (fallback === undefined) throw new Error(`missing --${name}`);
+    return fallback;
+  }
+  return process.argv[index + 1];
+}
+
+const server = argument("server");
+const out = argument("out");
+const extraQuery = argument("query", "");
+const timeoutMs = Number(argument("timeout-ms", 480_000));
+const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const rows = [];
+let finish;
+const finished = new Promise((resolve) => {
+  finish = resolve;
+});
+
+const results = createServer((request, response) => {
+  let body = "";
+  request.on("data", (chunk) => {
+    body += chunk;
+  });
+  request.on("end", () => {
+    response.writeHead(204, { "access-control-allow-origin": "*" });
+    response.end();
+    if (request.method !== "POST") return;
+    const message = JSON.parse(body);
+    if (request.url === "/result") {
+      rows.push(message);
+      console.error(`bench: ${message.row} ${message.workload}`);
+    } else if (request.url === "/done") {
+      finish(message);
+    }
+  });
+});
+await new Promise((resolve) => results.listen(0, "127.0.0.1", resolve));
+const resultsUrl = `http://127.0.0.1:${results.address().port}`;
+
+const profile = mkdtempSync(join(tmpdir(), "sse-bench-chromium-"));
+const page = `${server}/index.html?results=${encodeURIComponent(resultsUrl)}${extraQuery ? `&${extraQuery}` : ""}`;
+const browser = spawn(
+  chromium,
+  [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    // gc() lets the memory rows measure what is left after a collection.
+    "--js-flags=--expose-gc",
+    // A live DevTools endpoint with nobody attached costs nothing and keeps headless
+    // Chromium running the page until it is killed.
+    "--remote-debugging-port=0",
+    `--user-data-dir=${profile}`,
+    page,
+  ],
+  // Its own process group, so that killing it takes its helper processes along.
+  { stdio: ["ignore", "ignore", "pipe"], detached: true },
+);
+let browserLog = "";
+browser.stderr.on("data", (chunk) => {
+  browserLog = (browserLog + chunk).slice(-8000);
+});
+const exited = new Promise((resolve) => browser.on("exit", (code) => resolve(`Chromium exited with ${code}`)));
+
+let timer;
+const outcome = await Promise.race([
+  finished,
+  exited.then((why) => ({ ok: false, error: why })),
+  new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: `no result after ${timeoutMs} ms` }), timeoutMs);
+  }),
+]);
+clearTimeout(timer);
+try {
+  process.kill(-browser.pid, "SIGKILL");
+} catch {
+  // Already gone.
+}
+await exited;
+results.close();
+rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+
+if (!outcome.ok) {
+  console.error(`bench: the page failed: ${outcome.error}`);
+  console.error(`bench: Chromium's last output:\n${browserLog}`);
+  process.exit(1);
+}
+writeFileSync(out, JSON.stringify(rows, null, 2));
+console.error(`bench: ${rows.length} rows in ${out}`);
+process.exit(0);

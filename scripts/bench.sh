@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make bench`: speed, size, memory and recovery, each against a baseline measured in
+# the same run. Prints one markdown table and writes it to target/bench.md.
+#
+#   BENCH_QUERY   extra query for the bench page, e.g. "groups=parser&rounds=1"
+#   BENCH_QUICK=1 a smoke run: fewer events, cycles, drops and criterion samples
+#   SKIP_SETUP=1  do not run scripts/setup.sh first
+#
+# Builds that the size rows measure go to target directories of their own, so that a
+# release wasm32 build of the Leptos example can never overwrite the sse_wasm.wasm
+# that `make pkg` ships.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$ROOT/www/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+OUT="$ROOT/target/bench"
+STAGE="$OUT/www"
+started=$SECONDS
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+[ "${SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+(cd bench && npm ci --no-audit --no-fund --silent)
+mkdir -p "$OUT"
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+
+query="${BENCH_QUERY:-}"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    query="events=20000&rounds=1&warmup=0&parserMib=16&cycles=50&drops=10${query:+&$query}"
+    export BENCH_QUICK
+fi
+
+wasm_opt() {
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue "$@"
+}
+gz() { gzip -9 -c "$1" | wc -c; }
+
+say "building the npm package (release, wasm-opt)"
+SKIP_SETUP=1 PKG_DIR="$OUT/pkg" bash scripts/pkg.sh >&2
+
+say "building the size floor (bench/floor)"
+CARGO_TARGET_DIR="$OUT/cargo-floor" cargo build --quiet --release --target wasm32-unknown-unknown \
+    --manifest-path bench/floor/Cargo.toml
+wasm-bindgen --target web --no-typescript --out-dir "$OUT/floor" \
+    "$OUT/cargo-floor/wasm32-unknown-unknown/release/sse_wasm_floor.wasm"
+wasm_opt "$OUT/floor/sse_wasm_floor_bg.wasm" -o "$OUT/floor/sse_wasm_floor_bg.wasm"
+
+say "building the Leptos example (release, wasm-opt)"
+leptos_features="$(cargo metadata --format-version 1 --no-deps |
+    node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
+             const ex = m.packages.find((p) => p.name === "sse-wasm").targets.find((t) => t.name === "leptos_ticker");
+             console.log(ex["required-features"].join(","));')"
+CARGO_TARGET_DIR="$OUT/cargo-leptos" cargo build --quiet --release --target wasm32-unknown-unknown \
+    -p sse-wasm --example leptos_ticker --features "$leptos_features"
+wasm-bindgen --target web --no-typescript --out-dir "$OUT/leptos" \
+    "$OUT/cargo-leptos/wasm32-unknown-unknown/release/examples/leptos_ticker.wasm"
+wasm_opt "$OUT/leptos/leptos_ticker_bg.wasm" -o "$OUT/leptos/leptos_ticker_bg.wasm"
+
+cat >"$OUT/sizes.json" <<EOF
+{
+  "wasm": $(gz "$OUT/pkg/sse_wasm_bg.wasm"),
+  "glue": $(gz "$OUT/pkg/sse_wasm.js"),
+  "floorWasm": $(gz "$OUT/floor/sse_wasm_floor_bg.wasm"),
+  "floorGlue": $(gz "$OUT/floor/sse_wasm_floor.js"),
+  "leptosWasm": $(gz "$OUT/leptos/leptos_ticker_bg.wasm")
+}
+EOF
+
+say "building the browser bench (bench/wasm)"
+bash bench/wasm/build.sh "$STAGE/bench_wasm" >&2
+cp bench/www/* "$STAGE/"
+cp -r bench/node_modules/eventsource-parser/dist "$STAGE/eventsource-parser"
+
+say "native parser (criterion)"
+cargo bench --quiet --bench parser -- --noplot >&2
+node bench/criterion-summary.mjs target >"$OUT/criterion.json"
+
+say "browser rows (Chromium started directly, server on loopback)"
+cargo build --quiet --profile bench-server -p sse-server
+rm -f "$OUT/port"
+"$ROOT/target/bench-server/sse-server" --host 127.0.0.1 --port 0 --port-file "$OUT/port" \
+    --www "$STAGE" --pkg "$OUT/pkg" >"$OUT/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    [ -s "$OUT/port" ] && break
+    sleep 0.1
+done
+[ -s "$OUT/port" ] || { say "the server did not start:"; cat "$OUT/server.log" >&2; exit 1; }
+node bench/run.mjs --server "http://127.0.0.1:$(cat "$OUT/port")" --out "$OUT/browser.json" --query "$query"
+kill "$server_pid" 2>/dev/null || true
+
+status=0
+node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
+    --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" >"$ROOT/target/bench.md" || status=$?
+cat "$ROOT/target/bench.md"
+say "table written to target/bench.md ($((SECONDS - started)) s)"
+exit "$status"
