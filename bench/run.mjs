@@ -12,6 +12,8 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { CHROMIUM, CHROMIUM_FLAGS } from "../scripts/chromium-flags.mjs";
+
 function argument(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
   if (index === -1) {
@@ -25,7 +27,6 @@ const server = argument("server");
 const out = argument("out");
 const extraQuery = argument("query", "");
 const timeoutMs = Number(argument("timeout-ms", 480_000));
-const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 const rows = [];
 let finish;
@@ -57,16 +58,10 @@ const resultsUrl = `http://127.0.0.1:${results.address().port}`;
 const profile = mkdtempSync(join(tmpdir(), "sse-bench-chromium-"));
 const page = `${server}/index.html?results=${encodeURIComponent(resultsUrl)}${extraQuery ? `&${extraQuery}` : ""}`;
 const browser = spawn(
-  chromium,
+  CHROMIUM,
   [
     "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    ...CHROMIUM_FLAGS,
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",

@@ -76,7 +76,7 @@ cp -r bench/node_modules/eventsource-parser/dist "$STAGE/eventsource-parser"
 
 say "native parser (criterion)"
 cargo bench --quiet --bench parser -- --noplot >&2
-node bench/criterion-summary.mjs target >"$OUT/criterion.json"
+node bench/criterion-summary.mjs "${CARGO_TARGET_DIR:-target}" >"$OUT/criterion.json"
 
 say "browser rows (Chromium started directly, server on loopback)"
 cargo build --quiet --profile bench-server -p sse-server

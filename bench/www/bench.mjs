@@ -242,7 +242,7 @@ async function parser() {
   const workload = `${(bytes.length / 1048576).toFixed(0)} MiB mixed stream in ${CHUNK_BYTES / 1024} KiB chunks, median of ${ROUNDS} after ${WARMUP_ROUNDS} warm-up`;
   await post("result", {
     group: "parser",
-    row: "2b-baseline",
+    row: "2b-base",
     workload: `baseline: eventsource-parser 4.1.3 (TextDecoder + feed) in the page; ${workload}`,
     megabytesPerSecond: median(runs.reference),
     runs: runs.reference,
@@ -259,19 +259,13 @@ async function parser() {
 // ---------------------------------------------------------------------------------
 // 4. Memory: CYCLES connect/close cycles and CYCLES forced reconnects.
 
-// A stream that sends its first event at once and one every few ms after that. Its
-// ids start at 1,000,001 so that they keep one length: a longer id is a longer string
-// in the heap, which would read as growth.
-const steady = (name) =>
-  streamUrl({
-    count: 10_000_000,
-    size: EVENT_BYTES,
-    interval: 5,
-    then: "hold",
-    max_ms: 120_000,
-    lastEventId: 1_000_000,
-    session: session(name),
-  });
+// The memory and recovery rows' stream: its first event at once, then one every 5 ms,
+// for up to two minutes per connection.
+const STEADY = { count: 10_000_000, size: EVENT_BYTES, interval: 5, then: "hold", max_ms: 120_000 };
+
+// Its ids start at 1,000,001 so that they keep one length: a longer id is a longer
+// string in the heap, which would read as growth.
+const steady = (name) => streamUrl({ ...STEADY, lastEventId: 1_000_000, session: session(name) });
 
 let npmWasm;
 
@@ -392,7 +386,6 @@ function recoveryProbe(name, connect) {
     let duplicated = 0;
     let dropStarted = null;
     let dropSeen = false;
-    let closeStream = () => {};
     const onEvent = (seq) => {
       if (seq <= lastSeq) duplicated += 1;
       else lost += seq - lastSeq - 1;
@@ -406,17 +399,8 @@ function recoveryProbe(name, connect) {
     const onDrop = () => {
       if (dropStarted !== null) dropSeen = true;
     };
-    const url = (extra) =>
-      streamUrl({
-      count: 10_000_000,
-      size: EVENT_BYTES,
-      interval: 5,
-      then: "hold",
-      max_ms: 120_000,
-      session: sessionName,
-      ...extra,
-    });
-    closeStream = connect(url, onEvent, onDrop, reject);
+    const url = (extra) => streamUrl({ ...STEADY, session: sessionName, ...extra });
+    const closeStream = connect(url, onEvent, onDrop, reject);
     (async () => {
       await sleep(200);
       for (let drop = 0; drop < DROPS; drop++) {
@@ -476,7 +460,7 @@ async function recovery() {
     await post("result", {
       group: "recovery",
       row,
-      workload: `${workload}; ${DROPS} drops of a stream of one event per 5 ms`,
+      workload: `${workload}; ${DROPS} drops of a stream of one event per ${STEADY.interval} ms`,
       medianMs: median(result.latencies),
       p95Ms: percentile(result.latencies, 95),
       lost: result.lost,

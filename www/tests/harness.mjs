@@ -2,6 +2,7 @@
 // with a time limit, and the run ends with the same summary line as libtest
 // (`test result: ok. N passed; M failed`), which scripts/test.sh adds up.
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../../scripts/chromium-flags.mjs";
 
 const tests = [];
 
@@ -60,20 +61,7 @@ export async function run({ setup, teardown, filter = process.env.TEST_FILTER } 
 
 /** Headless Debian Chromium with the flags this machine needs (root, no network). */
 export function launchChromium(extraArgs = []) {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      ...extraArgs,
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraArgs] });
 }
 
 /** The scripted test server's address (`make test` exports it). */
