@@ -54,7 +54,7 @@ impl std::str::FromStr for Jitter {
             "full" => Ok(Jitter::Full),
             "equal" => Ok(Jitter::Equal),
             other => Err(SseError::invalid(format!(
-                "backoff.jitter: expected \"none\", \"full\" or \"equal\", got {other:?}"
+                "jitter: expected \"none\", \"full\" or \"equal\", got \"{other}\""
             ))),
         }
     }
@@ -177,17 +177,19 @@ impl Backoff {
 
     /// Checks the values a caller may have taken from untrusted input.
     pub fn validate(&self) -> Result<(), SseError> {
+        // The messages name the builder's methods; the npm face checks its own option
+        // names first (bindings/js_options.rs). No float is formatted: that would put
+        // float printing into every build.
         if !self.factor.is_finite() || self.factor < 1.0 {
-            return Err(SseError::invalid(format!(
-                "backoff.factor: expected a finite number >= 1, got {}",
-                self.factor
-            )));
+            return Err(SseError::invalid(
+                "backoff factor: expected a finite number >= 1",
+            ));
         }
         if self.max < self.initial {
             return Err(SseError::invalid(format!(
-                "backoff.maxMs: {} ms is below initialMs {} ms",
-                self.max.as_millis(),
-                self.initial.as_millis()
+                "backoff max: {} ms is below the initial delay of {} ms",
+                millis(self.max),
+                millis(self.initial)
             )));
         }
         Ok(())
@@ -226,6 +228,11 @@ impl Backoff {
             }
         }
     }
+}
+
+/// Whole milliseconds, for messages.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn millis_to_duration(ms: f64) -> Duration {

@@ -35,13 +35,24 @@ use crate::{SseError, SseEvent};
 /// A failure is [`SseError::Decode`] carrying the event type, the raw data and the
 /// decoder's message.
 pub fn json<T: DeserializeOwned>(event: &SseEvent) -> Result<T, SseError> {
-    serde_json::from_str(&event.data).map_err(|error| decode_error(event, error))
+    json_data(&event.event_type, &event.data)
+}
+
+/// [`json`] of an event's type and data where they lie.
+pub(crate) fn json_data<T: DeserializeOwned>(event_type: &str, data: &str) -> Result<T, SseError> {
+    serde_json::from_str(data).map_err(|error| decode_error(event_type, data, error))
 }
 
 /// Decodes the event into the variant of `E` named by the event's type; the data is the
 /// variant's content as JSON (ignored for unit variants).
 pub fn enum_event<E: DeserializeOwned>(event: &SseEvent) -> Result<E, SseError> {
-    E::deserialize(TaggedEvent { event }).map_err(|error| decode_error(event, error))
+    enum_data(&event.event_type, &event.data)
+}
+
+/// [`enum_event`] of an event's type and data where they lie.
+pub(crate) fn enum_data<E: DeserializeOwned>(event_type: &str, data: &str) -> Result<E, SseError> {
+    E::deserialize(TaggedEvent { event_type, data })
+        .map_err(|error| decode_error(event_type, data, error))
 }
 
 /// The serde names of `E`'s variants: the event types an
@@ -60,10 +71,10 @@ pub fn event_types<E: DeserializeOwned>() -> Result<&'static [&'static str], Sse
     }
 }
 
-fn decode_error(event: &SseEvent, error: impl fmt::Display) -> SseError {
+fn decode_error(event_type: &str, data: &str, error: impl fmt::Display) -> SseError {
     SseError::Decode {
-        event_type: event.event_type.clone(),
-        data: event.data.clone(),
+        event_type: event_type.to_owned(),
+        data: data.to_owned(),
         message: error.to_string(),
     }
 }
@@ -116,7 +127,8 @@ impl<'de> Deserializer<'de> for VariantNames {
 /// without building that JSON: the tag is the event type, the content is parsed from
 /// the data in place.
 struct TaggedEvent<'a> {
-    event: &'a SseEvent,
+    event_type: &'a str,
+    data: &'a str,
 }
 
 impl<'de> Deserializer<'de> for TaggedEvent<'de> {
@@ -142,7 +154,7 @@ impl<'de> EnumAccess<'de> for TaggedEvent<'de> {
         seed: S,
     ) -> Result<(S::Value, Self), Self::Error> {
         let tag: de::value::StrDeserializer<'_, serde_json::Error> =
-            self.event.event_type.as_str().into_deserializer();
+            self.event_type.into_deserializer();
         Ok((seed.deserialize(tag)?, self))
     }
 }
@@ -185,7 +197,7 @@ impl<'de> TaggedEvent<'de> {
             &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
         ) -> Result<T, serde_json::Error>,
     ) -> Result<T, serde_json::Error> {
-        let mut data = serde_json::Deserializer::from_str(&self.event.data);
+        let mut data = serde_json::Deserializer::from_str(self.data);
         let value = read(&mut data)?;
         data.end()?;
         Ok(value)

@@ -16,8 +16,28 @@ use crate::{ConnectionState, SseError, SseEvent};
 /// Identifies one registered handler.
 pub(crate) type HandlerId = u64;
 
-/// A handler of raw events; an `Err` is delivered on the error channel.
-pub(crate) type EventHandler = dyn FnMut(&SseEvent) -> Result<(), SseError>;
+/// An event on its way to the handlers, borrowed from wherever it arrived (the
+/// parser's buffers, or data copied once out of a native event). The id is made only
+/// for a handler that asks for it, since reading it from a native event is costly.
+pub(crate) struct Incoming<'a> {
+    pub(crate) event_type: &'a str,
+    pub(crate) data: &'a str,
+    pub(crate) last_event_id: &'a dyn Fn() -> String,
+}
+
+impl Incoming<'_> {
+    /// The event as the public API hands it out.
+    pub(crate) fn to_event(&self) -> SseEvent {
+        SseEvent {
+            event_type: self.event_type.to_owned(),
+            data: self.data.to_owned(),
+            last_event_id: (self.last_event_id)(),
+        }
+    }
+}
+
+/// A handler of events; an `Err` is delivered on the error channel.
+pub(crate) type EventHandler = dyn FnMut(&Incoming<'_>) -> Result<(), SseError>;
 type StateHandler = dyn FnMut(&ConnectionState);
 type ErrorHandler = dyn FnMut(&SseError);
 
@@ -174,9 +194,9 @@ impl Registry {
     }
 }
 
-/// Something to hand to the handlers.
+/// Something to hand to the handlers, waiting for the delivery in progress.
 #[derive(Clone, Debug)]
-pub(crate) enum Delivery {
+pub(crate) enum Queued {
     Event(SseEvent),
     State(ConnectionState),
     Error(SseError),
@@ -186,7 +206,7 @@ pub(crate) enum Delivery {
 #[derive(Default)]
 pub(crate) struct Dispatcher {
     registry: RefCell<Registry>,
-    queue: RefCell<VecDeque<Delivery>>,
+    queue: RefCell<VecDeque<Queued>>,
     draining: Cell<bool>,
 }
 
@@ -195,12 +215,30 @@ impl Dispatcher {
         self.registry.borrow_mut()
     }
 
+    /// Delivers an event now, or after the delivery in progress when called from a
+    /// handler (then as a copy).
+    pub(crate) fn deliver_event(&self, event: &Incoming<'_>) {
+        if self.draining.replace(true) {
+            self.queue
+                .borrow_mut()
+                .push_back(Queued::Event(event.to_event()));
+            return;
+        }
+        self.run_event(event);
+        self.drain();
+    }
+
     /// Delivers now, or after the delivery in progress when called from a handler.
-    pub(crate) fn deliver(&self, delivery: Delivery) {
+    pub(crate) fn deliver(&self, delivery: Queued) {
         self.queue.borrow_mut().push_back(delivery);
         if self.draining.replace(true) {
             return;
         }
+        self.drain();
+    }
+
+    /// Runs what is queued, then lets the next delivery run at once.
+    fn drain(&self) {
         loop {
             let next = self.queue.borrow_mut().pop_front();
             match next {
@@ -211,28 +249,37 @@ impl Dispatcher {
         self.draining.set(false);
     }
 
-    fn run(&self, delivery: Delivery) {
-        match delivery {
-            Delivery::Event(event) => {
-                let snapshot = self
-                    .registry
-                    .borrow()
-                    .events
-                    .get(&event.event_type)
-                    .map(HandlerList::snapshot);
-                if let Some(snapshot) = snapshot {
-                    snapshot.for_each_active(|handler| {
-                        if let Err(error) = (handler.borrow_mut())(&event) {
-                            self.queue.borrow_mut().push_back(Delivery::Error(error));
-                        }
-                    });
+    fn run_event(&self, event: &Incoming<'_>) {
+        let snapshot = self
+            .registry
+            .borrow()
+            .events
+            .get(event.event_type)
+            .map(HandlerList::snapshot);
+        if let Some(snapshot) = snapshot {
+            snapshot.for_each_active(|handler| {
+                if let Err(error) = (handler.borrow_mut())(event) {
+                    self.queue.borrow_mut().push_back(Queued::Error(error));
                 }
+            });
+        }
+    }
+
+    fn run(&self, delivery: Queued) {
+        match delivery {
+            Queued::Event(event) => {
+                let id = || event.last_event_id.clone();
+                self.run_event(&Incoming {
+                    event_type: &event.event_type,
+                    data: &event.data,
+                    last_event_id: &id,
+                });
             }
-            Delivery::State(state) => {
+            Queued::State(state) => {
                 let snapshot = self.registry.borrow().states.snapshot();
                 snapshot.for_each_active(|handler| (handler.borrow_mut())(&state));
             }
-            Delivery::Error(error) => {
+            Queued::Error(error) => {
                 let snapshot = self.registry.borrow().errors.snapshot();
                 snapshot.for_each_active(|handler| (handler.borrow_mut())(&error));
             }
@@ -313,7 +360,7 @@ mod tests {
 
     fn recorder(log: &Log, name: &'static str) -> Box<EventHandler> {
         let log = log.clone();
-        Box::new(move |event: &SseEvent| {
+        Box::new(move |event: &Incoming<'_>| {
             log.borrow_mut().push(format!("{name}:{}", event.data));
             Ok(())
         })
@@ -327,9 +374,9 @@ mod tests {
         let (_, second) = dispatcher.registry().add_event("tick", recorder(&log, "b"));
         dispatcher.registry().add_event("news", recorder(&log, "n"));
         assert!(first && !second);
-        dispatcher.deliver(Delivery::Event(event("tick", "1")));
-        dispatcher.deliver(Delivery::Event(event("other", "2")));
-        dispatcher.deliver(Delivery::Event(event("news", "3")));
+        dispatcher.deliver(Queued::Event(event("tick", "1")));
+        dispatcher.deliver(Queued::Event(event("other", "2")));
+        dispatcher.deliver(Queued::Event(event("news", "3")));
         assert_eq!(*log.borrow(), ["a:1", "b:1", "n:3"]);
     }
 
@@ -352,7 +399,7 @@ mod tests {
         let log = Log::default();
         dispatcher.registry().add_event(
             "tick",
-            Box::new(|event: &SseEvent| Err(SseError::network(event.data.clone()))),
+            Box::new(|event: &Incoming<'_>| Err(SseError::network(event.data))),
         );
         dispatcher
             .registry()
@@ -363,7 +410,7 @@ mod tests {
             .add_error(Box::new(move |error: &SseError| {
                 errors.borrow_mut().push(format!("error:{error}"));
             }));
-        dispatcher.deliver(Delivery::Event(event("tick", "x")));
+        dispatcher.deliver(Queued::Event(event("tick", "x")));
         assert_eq!(*log.borrow(), ["second:x", "error:network: x"]);
     }
 
@@ -378,11 +425,11 @@ mod tests {
                 inner_log.borrow_mut().push(format!("enter {state}"));
                 if *state == ConnectionState::Open {
                     let dispatcher = inner_dispatcher.upgrade().unwrap();
-                    dispatcher.deliver(Delivery::State(ConnectionState::Closed));
+                    dispatcher.deliver(Queued::State(ConnectionState::Closed));
                 }
                 inner_log.borrow_mut().push(format!("leave {state}"));
             }));
-        dispatcher.deliver(Delivery::State(ConnectionState::Open));
+        dispatcher.deliver(Queued::State(ConnectionState::Open));
         assert_eq!(
             *log.borrow(),
             ["enter open", "leave open", "enter closed", "leave closed"]
@@ -397,7 +444,7 @@ mod tests {
         let (weak, victim_id) = (Rc::downgrade(&dispatcher), victim.clone());
         dispatcher.registry().add_event(
             "tick",
-            Box::new(move |_: &SseEvent| {
+            Box::new(move |_: &Incoming<'_>| {
                 let dispatcher = weak.upgrade().unwrap();
                 dispatcher.registry().remove(victim_id.get());
                 Ok(())
@@ -407,7 +454,7 @@ mod tests {
             .registry()
             .add_event("tick", recorder(&log, "victim"));
         victim.set(id);
-        dispatcher.deliver(Delivery::Event(event("tick", "1")));
+        dispatcher.deliver(Queued::Event(event("tick", "1")));
         assert!(log.borrow().is_empty());
     }
 
@@ -437,7 +484,7 @@ mod tests {
             .add_event("t", recorder(&log, "b"));
         drop(Subscription::new(weak.clone(), vec![a]));
         Subscription::new(weak, vec![b]).detach();
-        owner.dispatcher.deliver(Delivery::Event(event("t", "1")));
+        owner.dispatcher.deliver(Queued::Event(event("t", "1")));
         assert_eq!(*log.borrow(), ["b:1"]);
     }
 

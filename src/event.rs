@@ -136,15 +136,16 @@ impl fmt::Display for SseError {
                 event_type,
                 message,
                 ..
-            } => write!(f, "could not decode a {event_type:?} event: {message}"),
+            } => write!(f, "could not decode a \"{event_type}\" event: {message}"),
             SseError::Http { status, message } => write!(f, "HTTP {status}: {message}"),
             SseError::Network { message } => write!(f, "network: {message}"),
             SseError::ContentType { content_type } => write!(
                 f,
-                "expected Content-Type text/event-stream, got {content_type:?}"
+                "expected Content-Type text/event-stream, got \"{content_type}\""
             ),
             SseError::Idle { timeout } => {
-                write!(f, "nothing arrived for {} ms", timeout.as_millis())
+                let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+                write!(f, "nothing arrived for {ms} ms")
             }
             SseError::RetriesExhausted { attempts } => {
                 write!(f, "gave up after {attempts} reconnect attempts")

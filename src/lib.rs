@@ -46,13 +46,16 @@
 pub mod backoff;
 mod bindings;
 mod client;
+#[cfg(feature = "json")]
 pub mod decode;
+mod delivery;
 mod dispatch;
 mod event;
 mod listener;
 mod machine;
 pub mod parser;
 mod runtime;
+#[cfg(feature = "json")]
 mod stream;
 mod transport;
 
@@ -66,5 +69,6 @@ pub use dispatch::Subscription;
 pub use event::{ConnectionState, SseError, SseEvent};
 #[cfg(feature = "test-hooks")]
 pub use runtime::live_closures;
+#[cfg(feature = "json")]
 pub use stream::EventStream;
 pub use transport::Transport;

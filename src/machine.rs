@@ -14,7 +14,6 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::backoff::{Backoff, RetryDecision, RetryState};
-use crate::dispatch::Delivery;
 use crate::transport::{Failure, FailureClass};
 use crate::{ConnectionState, SseError};
 
@@ -28,8 +27,10 @@ pub(crate) enum Effect {
     Wait(Duration),
     /// Let go of everything; the machine is closed.
     Stop,
-    /// Hand a state change or an error to the handlers.
-    Deliver(Delivery),
+    /// Hand a state change to the handlers.
+    State(ConnectionState),
+    /// Hand an error to the handlers.
+    Error(SseError),
 }
 
 pub(crate) type Effects = VecDeque<Effect>;
@@ -87,16 +88,13 @@ impl Machine {
         effects
     }
 
-    /// An event arrived; `id` is the connection's id buffer if it has set one.
-    pub(crate) fn event(&mut self, id: Option<String>) {
+    /// The connection delivered an event: it is healthy.
+    pub(crate) fn event(&mut self) {
         self.retry.on_event();
-        if let Some(id) = id {
-            self.last_event_id = id;
-        }
     }
 
-    /// The server set the last event id without sending an event; it is carried like
-    /// any other id, but proves nothing about the connection's health.
+    /// The stream's last event id moved (with an event or without one); it is carried
+    /// across reconnects until the server sends another.
     pub(crate) fn id(&mut self, id: String) {
         self.last_event_id = id;
     }
@@ -112,7 +110,7 @@ impl Machine {
         if self.state == ConnectionState::Closed {
             return effects;
         }
-        effects.push_back(Effect::Deliver(Delivery::Error(failure.error)));
+        effects.push_back(Effect::Error(failure.error));
         if let Some(retry_after) = failure.retry_after {
             self.retry.set_retry_after(retry_after);
         }
@@ -135,7 +133,7 @@ impl Machine {
             }
             RetryDecision::Exhausted { attempts } => {
                 let exhausted = SseError::RetriesExhausted { attempts };
-                effects.push_back(Effect::Deliver(Delivery::Error(exhausted)));
+                effects.push_back(Effect::Error(exhausted));
                 self.close_into(&mut effects);
             }
         }
@@ -159,7 +157,7 @@ impl Machine {
     fn set_state(&mut self, state: ConnectionState, effects: &mut Effects) {
         if self.state != state {
             self.state = state;
-            effects.push_back(Effect::Deliver(Delivery::State(state)));
+            effects.push_back(Effect::State(state));
         }
     }
 }
@@ -199,9 +197,8 @@ mod tests {
                 Effect::Connect => "connect".to_owned(),
                 Effect::Wait(delay) => format!("wait {}", delay.as_millis()),
                 Effect::Stop => "stop".to_owned(),
-                Effect::Deliver(Delivery::State(state)) => format!("state {state}"),
-                Effect::Deliver(Delivery::Error(error)) => format!("error {}", error.kind()),
-                Effect::Deliver(Delivery::Event(event)) => format!("event {}", event.event_type),
+                Effect::State(state) => format!("state {state}"),
+                Effect::Error(error) => format!("error {}", error.kind()),
             })
             .collect()
     }
@@ -320,13 +317,13 @@ mod tests {
         machine.failed(failure(FailureClass::Retryable), T0, 0.5);
         machine.connect();
         machine.opened(T0);
-        machine.event(None);
+        machine.event();
         assert_eq!(
             machine.last_event_id(),
             "7",
             "no id field yet: keep the carried id"
         );
-        machine.event(Some("8".into()));
+        machine.id("8".into());
         assert_eq!(machine.last_event_id(), "8");
         let effects = show(machine.failed(failure(FailureClass::Ended), T0, 0.5));
         assert_eq!(effects.last().unwrap(), "wait 100");

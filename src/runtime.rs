@@ -118,7 +118,7 @@ pub(crate) fn resolve_url(url: &str) -> Result<web_sys::Url, SseError> {
         Some(base) => web_sys::Url::new_with_base(url, &base),
         None => web_sys::Url::new(url),
     }
-    .map_err(|_| SseError::invalid(format!("url: {url:?} is not a valid URL")))?;
+    .map_err(|_| SseError::invalid(format!("url: \"{url}\" is not a valid URL")))?;
     match parsed.protocol().as_str() {
         "http:" | "https:" => Ok(parsed),
         other => Err(SseError::invalid(format!(
@@ -166,28 +166,4 @@ pub(crate) fn js_error_message(error: &JsValue) -> String {
         .map(|error| String::from(error.message()))
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "unknown error".to_owned())
-}
-
-/// The entries of a JS record of header names and values (the `headers` option, or
-/// what a header function returned); an `Invalid` error says what is wrong with it.
-#[cfg(feature = "js")]
-pub(crate) fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
-    if !record.is_object() || js_sys::Array::is_array(record) {
-        return Err(SseError::invalid(
-            "headers: expected an object of strings or a function that returns one",
-        ));
-    }
-    js_sys::Object::entries(record.unchecked_ref())
-        .iter()
-        .map(|entry| {
-            let field = |index| js_sys::Reflect::get_u32(&entry, index).ok()?.as_string();
-            match (field(0), field(1)) {
-                (Some(name), Some(value)) => Ok((name, value)),
-                (name, _) => Err(SseError::invalid(format!(
-                    "headers: the value of {:?} must be a string",
-                    name.unwrap_or_default()
-                ))),
-            }
-        })
-        .collect()
 }

@@ -75,7 +75,7 @@ impl<T: DeserializeOwned + 'static> EventStream<T> {
         let events = {
             let shared = shared.clone();
             client.add_event_handler(event_type, move |event| {
-                let item = decode::json::<T>(event);
+                let item = decode::json_data::<T>(event.event_type, event.data);
                 let reported = item.as_ref().err().cloned();
                 let mut buffer = shared.borrow_mut();
                 buffer.items.push_back(item);

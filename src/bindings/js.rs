@@ -14,16 +14,19 @@
 //! - unknown option keys are ignored, as for a WebIDL dictionary.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
-use super::js_options::{self, HeadersOption, Options};
-use crate::dispatch::{HandlerId, HandlerList};
-use crate::{ConnectionState, SseClient, SseError, SseEvent, Subscription};
+use super::js_delivery::JsDelivery;
+use super::js_options::{self, HeadersOption, OptionsObject, Value};
+use crate::client::driver::Driver;
+use crate::runtime::js_error_message;
+use crate::transport::{HeaderFn, HeaderFuture};
+use crate::{ConnectionState, SseError};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -106,23 +109,10 @@ export interface SseError {
 }
 "#;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = globalThis, js_name = reportError, catch)]
-    fn report_error(error: &JsValue) -> Result<(), JsValue>;
-
-    /// `JSON.parse` of a string already in JS, so the data crosses the boundary once.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(error: &JsValue);
-}
-
 thread_local! {
     /// Clients that are not closed, kept alive whether or not a script still holds
     /// them, the way the browser keeps an open `EventSource`.
-    static RUNNING: RefCell<HashMap<u64, SseClient>> = RefCell::new(HashMap::new());
+    static RUNNING: RefCell<Vec<(u64, Rc<Driver>)>> = const { RefCell::new(Vec::new()) };
     static NEXT_CLIENT: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -139,29 +129,8 @@ thread_local! {
 /// ```
 #[wasm_bindgen(js_name = SseClient)]
 pub struct JsSseClient {
-    client: SseClient,
-    handlers: Rc<JsHandlers>,
-}
-
-/// The script's handlers. Events of one type are decoded once and handed to each of
-/// its handlers in turn, so one core handler per type stands for all of them.
-struct JsHandlers {
-    json: bool,
-    /// Set once the client is closed: nothing will be delivered any more, so the
-    /// handlers are let go (a handler that refers to its client would otherwise keep
-    /// both alive for good) and new ones are not kept.
-    released: Cell<bool>,
-    next_id: Cell<HandlerId>,
-    events: RefCell<HashMap<String, TypeHandlers>>,
-    states: RefCell<HandlerList<Function>>,
-    errors: RefCell<HandlerList<Function>>,
-}
-
-struct TypeHandlers {
-    list: Rc<RefCell<HandlerList<Function>>>,
-    /// The core handler that feeds `list`; dropped with the type's last handler, which
-    /// also removes the transport's listener.
-    _core: Subscription,
+    driver: Rc<Driver>,
+    delivery: Rc<JsDelivery>,
 }
 
 #[wasm_bindgen(js_class = SseClient)]
@@ -186,55 +155,38 @@ impl JsSseClient {
             },
         };
         let options = options.filter(|value| !value.is_undefined() && !value.is_null());
-        let (parsed, headers) = match &options {
-            None => (Options::default(), None),
-            Some(value) if !value.is_object() || js_sys::Array::is_array(value) => {
+        let settings = match options {
+            None => js_options::read::<JsObject>(&url, None, None)?,
+            Some(value) if !value.is_object() || js_sys::Array::is_array(&value) => {
                 return Err(SseError::invalid("options: expected an object"));
             }
             Some(value) => {
-                let headers = Reflect::get(value, &JsValue::from_str("headers"))
+                let headers = Reflect::get(&value, &JsValue::from_str("headers"))
                     .unwrap_or(JsValue::UNDEFINED);
-                let parsed =
-                    js_options::read(serde_wasm_bindgen::Deserializer::from(value.clone()))?;
-                (parsed, headers_option(headers)?)
+                let headers = headers_option(headers)?;
+                js_options::read(&url, Some(&JsObject(value)), headers)?
             }
         };
-        let settings = parsed.resolve(&url, headers)?;
-        let handlers = Rc::new(JsHandlers {
-            json: settings.json,
-            released: Cell::new(false),
-            next_id: Cell::new(0),
-            events: RefCell::default(),
-            states: RefCell::default(),
-            errors: RefCell::default(),
-        });
-        let client = settings.builder.connect()?;
+        let (config, machine) = settings.builder.validate()?;
         let id = NEXT_CLIENT.with(|next| next.replace(next.get() + 1));
-        let state_handlers = handlers.clone();
-        client
-            .on_state(move |state| {
-                if state == ConnectionState::Closed {
-                    // The caller of this delivery holds the client, so letting go of
-                    // it here cannot free it under our feet.
-                    let client = RUNNING.with(|running| running.borrow_mut().remove(&id));
-                    drop(client);
-                }
-                state_handlers.state(state);
-                if state == ConnectionState::Closed {
-                    state_handlers.release();
-                }
-            })
-            .detach();
-        let error_handlers = handlers.clone();
-        client
-            .on_error(move |error| error_handlers.error(error))
-            .detach();
-        if client.state() == ConnectionState::Closed {
-            handlers.release();
-        } else {
-            RUNNING.with(|running| running.borrow_mut().insert(id, client.clone()));
+        let on_closed = Box::new(move || {
+            // The caller of this delivery holds the driver, so letting go of it here
+            // cannot free it under our feet.
+            let driver = RUNNING.with(|running| {
+                let mut running = running.borrow_mut();
+                let index = running
+                    .iter()
+                    .position(|(running_id, _)| *running_id == id)?;
+                Some(running.swap_remove(index))
+            });
+            drop(driver);
+        });
+        let delivery = Rc::new(JsDelivery::new(settings.json, on_closed));
+        let driver = Driver::start(config, machine, delivery.clone());
+        if driver.state() != ConnectionState::Closed {
+            RUNNING.with(|running| running.borrow_mut().push((id, driver.clone())));
         }
-        Ok(JsSseClient { client, handlers })
+        Ok(JsSseClient { driver, delivery })
     }
 
     /// Calls `handler(data, event)` for every event of `type` (`"message"` for events
@@ -252,12 +204,14 @@ impl JsSseClient {
             )));
         };
         let handler = function("on", handler)?;
-        let id = self.handlers.take_id();
-        if !self.handlers.released.get() {
-            let list = self.type_handlers(&event_type);
-            list.borrow_mut().push(id, handler);
+        if self.delivery.is_released() {
+            return self.unsubscriber(None);
         }
-        unsubscriber(&self.handlers, Target::Event(event_type, id))
+        let id = self.delivery.hub.on(&event_type, &handler);
+        if self.delivery.add_type(&event_type) {
+            self.driver.listen(&event_type);
+        }
+        self.unsubscriber(Some(Target::Event(event_type, id)))
     }
 
     /// Calls `handler(state, detail)` on every change of `state`. Returns a function
@@ -269,11 +223,11 @@ impl JsSseClient {
         handler: JsValue,
     ) -> Result<Function, JsValue> {
         let handler = function("onState", handler)?;
-        let id = self.handlers.take_id();
-        if !self.handlers.released.get() {
-            self.handlers.states.borrow_mut().push(id, handler);
+        if self.delivery.is_released() {
+            return self.unsubscriber(None);
         }
-        unsubscriber(&self.handlers, Target::State(id))
+        let id = self.delivery.hub.on_state(&handler);
+        self.unsubscriber(Some(Target::State(id)))
     }
 
     /// Calls `handler(error)` with every error: each lost or failed connection once,
@@ -285,151 +239,63 @@ impl JsSseClient {
         #[wasm_bindgen(unchecked_param_type = "(error: SseError) => void")] handler: JsValue,
     ) -> Result<Function, JsValue> {
         let handler = function("onError", handler)?;
-        let id = self.handlers.take_id();
-        if !self.handlers.released.get() {
-            self.handlers.errors.borrow_mut().push(id, handler);
+        if self.delivery.is_released() {
+            return self.unsubscriber(None);
         }
-        unsubscriber(&self.handlers, Target::Error(id))
+        let id = self.delivery.hub.on_error(&handler);
+        self.unsubscriber(Some(Target::Error(id)))
     }
 
     /// Drops the current connection and connects again now, resuming from the last
     /// event id. Reports no error; does nothing once closed.
     pub fn reconnect(&self) {
-        self.client.reconnect();
+        self.driver.reconnect();
     }
 
     /// Closes for good: cancels any pending retry, makes no further request and reports
     /// `"closed"` once.
     pub fn close(&self) {
-        self.client.close();
+        self.driver.close();
     }
 
     /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.
     #[wasm_bindgen(getter, unchecked_return_type = "SseState")]
     pub fn state(&self) -> String {
-        self.client.state().as_str().to_owned()
+        self.driver.state().as_str().to_owned()
     }
 
     /// The last event id seen (or given as the `lastEventId` option); `""` until then.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.client.last_event_id()
+        self.driver.last_event_id()
     }
 
     /// The absolute URL of the stream, resolved like `EventSource.url`.
     #[wasm_bindgen(getter)]
     pub fn url(&self) -> String {
-        self.client.url()
+        self.driver.url().to_owned()
     }
 }
 
 impl JsSseClient {
-    /// The list of the script's handlers for `event_type`, made (with the core handler
-    /// that feeds it) for the type's first handler.
-    fn type_handlers(&self, event_type: &str) -> Rc<RefCell<HandlerList<Function>>> {
-        let mut events = self.handlers.events.borrow_mut();
-        if let Some(existing) = events.get(event_type) {
-            return existing.list.clone();
-        }
-        let list: Rc<RefCell<HandlerList<Function>>> = Rc::default();
-        let feed = list.clone();
-        let json = self.handlers.json;
-        // Made once per type; per event only the data and the id cross into JS, once each.
-        let type_name = JsValue::from_str(event_type);
-        let core = self.client.add_event_handler(event_type, move |event| {
-            let snapshot = feed.borrow().snapshot();
-            let raw = JsValue::from_str(&event.data);
-            let data = if json {
-                json_parse(&raw).map_err(|error| decode_error(event, &error))?
-            } else {
-                raw.clone()
-            };
-            let event = event_object(&type_name, &raw, &event.last_event_id);
-            snapshot
-                .for_each_active(|handler| call(handler.call2(&JsValue::UNDEFINED, &data, &event)));
-            Ok(())
+    /// A plain JS function that removes `target`: the `run` method of an
+    /// [`Unsubscriber`], bound to it. No Rust closure is involved, so none can leak.
+    fn unsubscriber(&self, target: Option<Target>) -> Result<Function, JsValue> {
+        let object = JsValue::from(Unsubscriber {
+            delivery: Rc::downgrade(&self.delivery),
+            driver: Rc::downgrade(&self.driver),
+            target,
         });
-        events.insert(
-            event_type.to_owned(),
-            TypeHandlers {
-                list: list.clone(),
-                _core: core,
-            },
-        );
-        list
-    }
-}
-
-impl JsHandlers {
-    fn take_id(&self) -> HandlerId {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        id
-    }
-
-    fn state(&self, state: ConnectionState) {
-        let snapshot = self.states.borrow().snapshot();
-        let name = JsValue::from_str(state.as_str());
-        let detail = Object::new();
-        if let ConnectionState::Reconnecting { attempt, delay } = state {
-            set(&detail, "attempt", &JsValue::from(attempt));
-            set(
-                &detail,
-                "delayMs",
-                &JsValue::from(delay.as_secs_f64() * 1000.0),
-            );
-        }
-        snapshot
-            .for_each_active(|handler| call(handler.call2(&JsValue::UNDEFINED, &name, &detail)));
-    }
-
-    fn error(&self, error: &SseError) {
-        let snapshot = self.errors.borrow().snapshot();
-        let error = error_object(error);
-        snapshot.for_each_active(|handler| call(handler.call1(&JsValue::UNDEFINED, &error)));
-    }
-
-    /// Lets go of every handler once the client is closed.
-    fn release(&self) {
-        self.released.set(true);
-        // Taken out first: dropping a type's core subscription may reach the client.
-        let events = std::mem::take(&mut *self.events.borrow_mut());
-        drop(events);
-        *self.states.borrow_mut() = HandlerList::default();
-        *self.errors.borrow_mut() = HandlerList::default();
-    }
-
-    fn remove(&self, target: &Target) {
-        match target {
-            Target::State(id) => {
-                self.states.borrow_mut().remove(*id);
-            }
-            Target::Error(id) => {
-                self.errors.borrow_mut().remove(*id);
-            }
-            Target::Event(event_type, id) => {
-                let mut events = self.events.borrow_mut();
-                let emptied = events.get(event_type).is_some_and(|handlers| {
-                    let mut list = handlers.list.borrow_mut();
-                    list.remove(*id) && list.is_empty()
-                });
-                if emptied {
-                    let handlers = events.remove(event_type);
-                    // Dropping the core subscription may reach the client; do it with
-                    // no borrow held.
-                    drop(events);
-                    drop(handlers);
-                }
-            }
-        }
+        let run: Function = Reflect::get(&object, &JsValue::from_str("run"))?.dyn_into()?;
+        Ok(run.bind0(&object))
     }
 }
 
 /// Which handler an unsubscribe function removes.
 enum Target {
-    Event(String, HandlerId),
-    State(HandlerId),
-    Error(HandlerId),
+    Event(String, u32),
+    State(u32),
+    Error(u32),
 }
 
 /// The state behind an unsubscribe function. It holds nothing strongly, so a script
@@ -437,7 +303,8 @@ enum Target {
 /// after the client is gone, does nothing.
 #[wasm_bindgen(js_name = SseUnsubscribe, skip_typescript)]
 pub struct Unsubscriber {
-    handlers: Weak<JsHandlers>,
+    delivery: Weak<JsDelivery>,
+    driver: Weak<Driver>,
     target: Option<Target>,
 }
 
@@ -445,21 +312,62 @@ pub struct Unsubscriber {
 impl Unsubscriber {
     /// Removes the handler, once.
     pub fn run(&mut self) {
-        if let (Some(handlers), Some(target)) = (self.handlers.upgrade(), self.target.take()) {
-            handlers.remove(&target);
+        let (Some(delivery), Some(target)) = (self.delivery.upgrade(), self.target.take()) else {
+            return;
+        };
+        if delivery.is_released() {
+            return;
+        }
+        match target {
+            Target::Event(event_type, id) => {
+                if delivery.hub.off(&event_type, id) {
+                    delivery.remove_type(&event_type);
+                    if let Some(driver) = self.driver.upgrade() {
+                        driver.unlisten(&event_type);
+                    }
+                }
+            }
+            Target::State(id) => delivery.hub.off_state(id),
+            Target::Error(id) => delivery.hub.off_error(id),
         }
     }
 }
 
-/// A plain JS function that removes `target`: the `run` method of an
-/// [`Unsubscriber`], bound to it. No Rust closure is involved, so none can leak.
-fn unsubscriber(handlers: &Rc<JsHandlers>, target: Target) -> Result<Function, JsValue> {
-    let object = JsValue::from(Unsubscriber {
-        handlers: Rc::downgrade(handlers),
-        target: Some(target),
-    });
-    let run: Function = Reflect::get(&object, &JsValue::from_str("run"))?.dyn_into()?;
-    Ok(run.bind0(&object))
+/// The options object as [`js_options`] reads it.
+struct JsObject(JsValue);
+
+impl OptionsObject for JsObject {
+    fn get(&self, key: &str) -> Value<Self> {
+        let Ok(value) = Reflect::get(&self.0, &JsValue::from_str(key)) else {
+            return Value::Other("a property that threw when read");
+        };
+        if value.is_undefined() {
+            Value::Absent
+        } else if value.is_null() {
+            Value::Null
+        } else if let Some(flag) = value.as_bool() {
+            Value::Bool(flag)
+        } else if let Some(number) = value.as_f64() {
+            Value::Number(number)
+        } else if let Some(text) = value.as_string() {
+            Value::Text(text)
+        } else if value.is_function() {
+            Value::Other("a function")
+        } else if js_sys::Array::is_array(&value) {
+            Value::Other("an array")
+        } else if value.is_object() {
+            Value::Object(JsObject(value))
+        } else {
+            Value::Other("a value of another type")
+        }
+    }
+
+    fn show(number: f64) -> String {
+        js_sys::Number::from(number)
+            .to_string_with_radix(10)
+            .map(String::from)
+            .unwrap_or_default()
+    }
 }
 
 /// The `headers` option: a function (called before every request), or a record whose
@@ -469,10 +377,56 @@ fn headers_option(value: JsValue) -> Result<Option<HeadersOption>, SseError> {
         return Ok(None);
     }
     if let Some(make) = value.dyn_ref::<Function>() {
-        return Ok(Some(HeadersOption::Script(make.clone())));
+        return Ok(Some(HeadersOption::Hook(header_hook(make.clone()))));
     }
-    let headers = crate::runtime::header_record(&value)?;
-    Ok(Some(HeadersOption::Fixed(headers)))
+    Ok(Some(HeadersOption::Fixed(header_record(&value)?)))
+}
+
+/// The header hook of a JS function that returns a record of headers or a promise of
+/// one. A function that throws or rejects fails that attempt, which is retried; one
+/// that gives something other than a record of strings closes the client.
+fn header_hook(make: Function) -> HeaderFn {
+    Rc::new(move || {
+        let made = make.call0(&JsValue::UNDEFINED);
+        Box::pin(async move {
+            let made = made.map_err(|error| header_fn_failed(&error))?;
+            // A promise or a plain record: `Promise.resolve` takes either.
+            let record = JsFuture::from(Promise::resolve(&made))
+                .await
+                .map_err(|error| header_fn_failed(&error))?;
+            header_record(&record)
+        }) as HeaderFuture
+    })
+}
+
+fn header_fn_failed(error: &JsValue) -> SseError {
+    SseError::network(format!(
+        "the headers function failed: {}",
+        js_error_message(error)
+    ))
+}
+
+/// The entries of a JS record of header names and values (the `headers` option, or
+/// what a header function returned); an `Invalid` error says what is wrong with it.
+fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
+    if !record.is_object() || js_sys::Array::is_array(record) {
+        return Err(SseError::invalid(
+            "headers: expected an object of strings or a function that returns one",
+        ));
+    }
+    js_sys::Object::entries(record.unchecked_ref())
+        .iter()
+        .map(|entry| {
+            let field = |index| Reflect::get_u32(&entry, index).ok()?.as_string();
+            match (field(0), field(1)) {
+                (Some(name), Some(value)) => Ok((name, value)),
+                (name, _) => Err(SseError::invalid(format!(
+                    "headers: the value of \"{}\" must be a string",
+                    name.unwrap_or_default()
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Accepts only functions as handlers, so a mistake shows at the call that made it.
@@ -484,60 +438,14 @@ fn function(method: &str, handler: JsValue) -> Result<Function, JsValue> {
     })
 }
 
-/// Runs a handler's outcome past `reportError`, so a throwing handler is reported
-/// like an uncaught exception and stops neither its neighbours nor the stream.
-fn call(outcome: Result<JsValue, JsValue>) {
-    if let Err(exception) = outcome {
-        if report_error(&exception).is_err() {
-            console_error(&exception);
-        }
-    }
-}
-
-fn set(object: &Object, key: &str, value: &JsValue) {
-    // Defining a data property on a plain object cannot fail.
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
-}
-
-fn event_object(type_name: &JsValue, data: &JsValue, last_event_id: &str) -> Object {
-    let object = Object::new();
-    set(&object, "type", type_name);
-    set(&object, "data", data);
-    set(&object, "lastEventId", &JsValue::from_str(last_event_id));
-    object
-}
-
-fn decode_error(event: &SseEvent, exception: &JsValue) -> SseError {
-    let message = crate::runtime::js_error_message(exception);
-    SseError::Decode {
-        event_type: event.event_type.clone(),
-        data: event.data.clone(),
-        message,
-    }
-}
-
-/// The plain object `onError` handlers get: `kind`, `message` and the fields of the
-/// kind.
-fn error_object(error: &SseError) -> Object {
-    let object = Object::new();
-    set(&object, "kind", &JsValue::from_str(error.kind()));
-    set(&object, "message", &JsValue::from_str(&error.to_string()));
-    match error {
-        SseError::Decode {
-            event_type, data, ..
-        } => {
-            set(&object, "type", &JsValue::from_str(event_type));
-            set(&object, "data", &JsValue::from_str(data));
-        }
-        SseError::Http { status, .. } => set(&object, "status", &JsValue::from(*status)),
-        _ => {}
-    }
-    object
-}
-
 /// An `Error` to throw, with the same `kind` as the objects `onError` hands out.
 fn thrown(error: &SseError) -> JsValue {
     let exception = js_sys::Error::new(&error.to_string());
-    set(&exception, "kind", &JsValue::from_str(error.kind()));
+    // Defining a data property on a new Error cannot fail.
+    let _ = Reflect::set(
+        &exception,
+        &JsValue::from_str("kind"),
+        &JsValue::from_str(error.kind()),
+    );
     exception.into()
 }

@@ -7,6 +7,8 @@ mod hook_options;
 #[cfg(feature = "js")]
 pub mod js;
 #[cfg(feature = "js")]
+mod js_delivery;
+#[cfg(feature = "js")]
 mod js_options;
 #[cfg(feature = "leptos")]
 pub mod leptos;

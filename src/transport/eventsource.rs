@@ -7,41 +7,36 @@
 //! - It cannot send headers, so the last event id travels as a query parameter.
 //! - Its own fixed-delay retry is never used: on the first error the source is closed
 //!   and the client decides when to come back.
+//!
+//! The transport listens for the source's `open` and `error` events itself; the events
+//! of each type go to listeners the client's [`Delivery`] makes, so an event's data
+//! reaches its handlers without passing through here.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
 use super::{Connection, Failure, FailureClass, Request, Signal, SignalSink};
+use crate::delivery::Delivery;
 use crate::listener::Listener;
 use crate::runtime::js_error_message;
 use crate::SseError;
 
-/// Event types that share their name with the EventSource's own `open` and `error`
-/// events; one listener serves both and tells them apart by the event's class.
-const CONTROL_TYPES: [&str; 2] = ["open", "error"];
-
 pub(crate) struct EventSourceConnection {
     source: EventSource,
-    state: Rc<SourceState>,
+    delivery: Rc<dyn Delivery>,
     _control: [Listener; 2],
-    by_type: HashMap<String, Listener>,
+    /// One listener per event type with handlers, in the order they were added.
+    by_type: Vec<(String, Listener)>,
 }
 
-/// Shared by the listeners of one source.
+/// Shared by the `open` and `error` listeners of one source.
 struct SourceState {
     source: EventSource,
     sink: SignalSink,
     opened: Cell<bool>,
-    /// Whether this source has reported a non-empty id yet. A fresh EventSource starts
-    /// with an empty id buffer, so an empty id before then means "no id field yet",
-    /// not "the server reset the id".
-    seen_id: Cell<bool>,
-    /// Handlers exist for server events named "open" / "error".
-    wants_control_types: [Cell<bool>; 2],
 }
 
 pub(crate) fn open(
@@ -62,33 +57,28 @@ pub(crate) fn open(
         source: source.clone(),
         sink,
         opened: Cell::new(false),
-        seen_id: Cell::new(false),
-        wants_control_types: Default::default(),
     });
-    let control = CONTROL_TYPES.map(|name| {
+    let control = ["open", "error"].map(|name| {
         let state = state.clone();
-        Listener::new(&source, name, move |event| state.on_control(name, event))
+        Listener::closure(&source, name, move |event| state.on_control(name, event))
     });
     let mut connection = EventSourceConnection {
         source,
-        state,
+        delivery: request.delivery.clone(),
         _control: control,
-        by_type: HashMap::new(),
+        by_type: Vec::new(),
     };
-    for event_type in &request.event_types {
-        connection.listen(event_type);
+    for event_type in request.delivery.event_types() {
+        connection.listen(&event_type);
     }
     Ok(Box::new(connection))
 }
 
 impl SourceState {
     fn on_control(&self, name: &str, event: web_sys::Event) {
-        if let Some(message) = event.dyn_ref::<MessageEvent>() {
-            // A server event named "open" or "error": data, not a connection change.
-            let index = usize::from(name == "error");
-            if self.wants_control_types[index].get() {
-                self.on_message(message);
-            }
+        if event.is_instance_of::<MessageEvent>() {
+            // A server event named "open" or "error": data, for the delivery's listener
+            // of that type (if there is one), not a change of the connection.
             return;
         }
         if name == "open" {
@@ -109,7 +99,7 @@ impl SourceState {
         } else {
             // The browser gives up on its own (CLOSED) after an HTTP status other than
             // 200 or a wrong Content-Type, and keeps CONNECTING after a network error.
-            let reason = if self.closed_by_browser() {
+            let reason = if self.source.ready_state() == EventSource::CLOSED {
                 "the server answered with an HTTP error status or a Content-Type \
                  other than text/event-stream"
             } else {
@@ -122,50 +112,24 @@ impl SourceState {
             }
         }
     }
-
-    fn closed_by_browser(&self) -> bool {
-        self.source.ready_state() == EventSource::CLOSED
-    }
-
-    fn on_message(&self, message: &MessageEvent) {
-        let id = message.last_event_id();
-        if !id.is_empty() {
-            self.seen_id.set(true);
-        }
-        let id = self.seen_id.get().then_some(id);
-        let data = message.data().as_string().unwrap_or_default();
-        (self.sink)(Signal::Activity);
-        (self.sink)(Signal::Event {
-            event_type: message.type_(),
-            data,
-            id,
-        });
-    }
 }
 
 impl Connection for EventSourceConnection {
     fn listen(&mut self, event_type: &str) {
-        if let Some(index) = CONTROL_TYPES.iter().position(|name| *name == event_type) {
-            self.state.wants_control_types[index].set(true);
+        if self
+            .by_type
+            .iter()
+            .any(|(listened, _)| listened == event_type)
+        {
             return;
         }
-        if self.by_type.contains_key(event_type) {
-            return;
-        }
-        let state = self.state.clone();
-        let listener = Listener::new(&self.source, event_type, move |event| {
-            if let Some(message) = event.dyn_ref::<MessageEvent>() {
-                state.on_message(message);
-            }
-        });
-        self.by_type.insert(event_type.to_owned(), listener);
+        let listener = self.delivery.native_listener(event_type);
+        let listener = Listener::new(&self.source, event_type, listener);
+        self.by_type.push((event_type.to_owned(), listener));
     }
 
     fn unlisten(&mut self, event_type: &str) {
-        if let Some(index) = CONTROL_TYPES.iter().position(|name| *name == event_type) {
-            self.state.wants_control_types[index].set(false);
-        }
-        self.by_type.remove(event_type);
+        self.by_type.retain(|(listened, _)| listened != event_type);
     }
 }
 

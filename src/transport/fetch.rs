@@ -1,7 +1,8 @@
 //! `fetch` + `ReadableStream`: headers, a method and a body, the real `Last-Event-ID`
 //! header, and HTTP statuses the client can act on. The bytes are parsed in wasm by
-//! [`crate::parser`], so an event's data reaches a Rust handler without ever being a
-//! JS string.
+//! [`crate::parser`], and each event is handed to the client borrowed from the parser:
+//! a Rust handler decodes it where it lies, and the npm face gathers a chunk's events
+//! and crosses into JS once for all of them.
 //!
 //! One connection is one spawned task that makes the request and reads the body.
 //! Dropping the connection aborts the request (its `AbortController`), which ends the
@@ -20,7 +21,8 @@ use web_sys::{
     RequestInit, RequestMode, Response,
 };
 
-use super::{status, Connection, Failure, FailureClass, FetchConfig, HeaderFn, Signal, SignalSink};
+use super::{status, Connection, Failure, FailureClass, FetchConfig, Signal, SignalSink};
+use crate::delivery::keep_id;
 use crate::parser::{Item, Parser};
 use crate::runtime::{js_error_message, LiveToken};
 use crate::SseError;
@@ -56,10 +58,36 @@ pub(crate) fn check_headers(headers: &[(String, String)]) -> Result<(), SseError
     let checked = Headers::new().map_err(|error| SseError::invalid(js_error_message(&error)))?;
     for (name, value) in headers {
         checked.set(name, value).map_err(|error| {
-            SseError::invalid(format!("headers: {name:?}: {}", js_error_message(&error)))
+            SseError::invalid(format!("headers: \"{name}\": {}", js_error_message(&error)))
         })?;
     }
     Ok(())
+}
+
+/// An HTTP method `fetch` will send: a token, and not one it forbids.
+pub(crate) fn check_method(method: String) -> Result<String, SseError> {
+    let is_token = !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !is_token {
+        return Err(SseError::invalid(format!(
+            "method: \"{method}\" is not an HTTP method"
+        )));
+    }
+    let upper = method.to_ascii_uppercase();
+    if matches!(upper.as_str(), "CONNECT" | "TRACE" | "TRACK") {
+        return Err(SseError::invalid(format!(
+            "method: fetch does not allow {method}"
+        )));
+    }
+    // fetch normalises these case-insensitively; do the same, so GET + body is caught.
+    let normalised = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    Ok(if normalised.contains(&upper.as_str()) {
+        upper
+    } else {
+        method
+    })
 }
 
 /// Starts a request of `url`, resuming from `last_event_id` when it is not empty.
@@ -117,7 +145,7 @@ impl Task {
         }
     }
 
-    fn report(&self, signal: Signal) -> Result<(), Stop> {
+    fn report(&self, signal: Signal<'_>) -> Result<(), Stop> {
         if self.dropped.get() {
             return Err(Stop::Dropped);
         }
@@ -197,22 +225,23 @@ impl Task {
         self.read(&reader).await
     }
 
-    /// The fixed headers, then the header function's, then `Accept` and
-    /// `Last-Event-ID`, which are the protocol's.
+    /// The fixed headers, then the header hook's, then `Accept` and `Last-Event-ID`,
+    /// which are the protocol's.
     async fn headers(&self) -> Result<Headers, Stop> {
         let made = match &self.config.header_fn {
             None => Vec::new(),
-            Some(HeaderFn::Rust(make)) => make(),
-            #[cfg(feature = "js")]
-            Some(HeaderFn::Script(make)) => {
-                let made = make.call0(&JsValue::UNDEFINED).map_err(header_fn_failed)?;
-                // A promise or a plain record: `Promise.resolve` takes either.
-                let record = self
-                    .wait(Promise::resolve(&made))
-                    .await?
-                    .map_err(header_fn_failed)?;
-                crate::runtime::header_record(&record)
-                    .map_err(|error| failed(error, FailureClass::Fatal))?
+            Some(make) => {
+                let made = make().await;
+                if self.dropped.get() {
+                    return Err(Stop::Dropped);
+                }
+                made.map_err(|error| {
+                    let class = match error {
+                        SseError::Invalid { .. } => FailureClass::Fatal,
+                        _ => FailureClass::Retryable,
+                    };
+                    failed(error, class)
+                })?
             }
         };
         let id = self.last_event_id.as_deref();
@@ -233,7 +262,8 @@ impl Task {
     async fn read(&self, reader: &ReadableStreamDefaultReader) -> Result<(), Stop> {
         let mut parser = Parser::with_max_event_size(self.config.max_event_size);
         let mut chunk = Vec::new();
-        let mut reported_id: Option<String> = None;
+        // The id of the last event handed over, to spot an id set without an event.
+        let mut event_id: Option<String> = None;
         loop {
             let result = match self.wait(reader.read()).await? {
                 Ok(result) => result,
@@ -266,15 +296,17 @@ impl Task {
             chunk.resize(bytes.length() as usize, 0);
             bytes.copy_to(&mut chunk);
             self.report(Signal::Activity)?;
-            self.parse(&mut parser, &chunk, &mut reported_id)?;
+            self.parse(&mut parser, &chunk, &mut event_id)?;
         }
     }
 
+    /// Parses one chunk, handing each event to the client as it completes, then the
+    /// end of the chunk.
     fn parse(
         &self,
         parser: &mut Parser,
         chunk: &[u8],
-        reported_id: &mut Option<String>,
+        event_id: &mut Option<String>,
     ) -> Result<(), Stop> {
         let mut outcome = Ok(());
         let fed = parser.feed(chunk, |item| {
@@ -283,15 +315,8 @@ impl Task {
             }
             let signal = match item {
                 Item::Event(event) => {
-                    let id = event.last_event_id.map(str::to_owned);
-                    if id.is_some() {
-                        reported_id.clone_from(&id);
-                    }
-                    Signal::Event {
-                        event_type: event.event_type.to_owned(),
-                        data: event.data.to_owned(),
-                        id,
-                    }
+                    keep_id(event_id, event.last_event_id);
+                    Signal::Event(event)
                 }
                 Item::Retry(ms) => Signal::Retry(Duration::from_millis(ms)),
                 Item::Comment(_) => return,
@@ -306,14 +331,15 @@ impl Task {
             ));
         }
         // An `id:` committed by a blank line with no data is no event, but it is the
-        // id to resume from.
+        // id to resume from. Ids only move on in stream order, so reporting it after
+        // the chunk's events keeps that order.
         if let Some(id) = parser.last_event_id() {
-            if reported_id.as_deref() != Some(id) {
-                *reported_id = Some(id.to_owned());
-                self.report(Signal::Id(id.to_owned()))?;
+            if event_id.as_deref() != Some(id) {
+                keep_id(event_id, Some(id));
+                self.report(Signal::Id(id))?;
             }
         }
-        Ok(())
+        self.report(Signal::ChunkEnd)
     }
 }
 
@@ -329,16 +355,5 @@ fn invalid_headers(error: &JsValue) -> Stop {
     failed(
         SseError::invalid(format!("headers: {}", js_error_message(error))),
         FailureClass::Fatal,
-    )
-}
-
-#[cfg(feature = "js")]
-fn header_fn_failed(error: JsValue) -> Stop {
-    failed(
-        SseError::network(format!(
-            "the headers function failed: {}",
-            js_error_message(&error)
-        )),
-        FailureClass::Retryable,
     )
 }

@@ -2,10 +2,13 @@
 //! reports what happens on it as [`Signal`]s; the client owns every decision about
 //! retrying. Dropping a connection closes it and frees everything it registered.
 
-use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::delivery::Delivery;
+use crate::parser::ParsedEvent;
 use crate::SseError;
 
 pub(crate) mod eventsource;
@@ -40,54 +43,39 @@ impl Transport {
     }
 }
 
-/// Headers made before every request, so tokens stay fresh.
-#[derive(Clone)]
-pub(crate) enum HeaderFn {
-    /// A Rust function.
-    Rust(Rc<dyn Fn() -> Vec<(String, String)>>),
-    /// A JS function that returns a record of headers or a promise of one.
-    #[cfg(feature = "js")]
-    Script(js_sys::Function),
-}
+/// What a header hook gives for one request: the headers, or why there are none. An
+/// [`SseError::Invalid`] is fatal (the hook made something no request can carry);
+/// anything else counts as a failed attempt and is retried.
+pub(crate) type HeaderFuture =
+    Pin<Box<dyn Future<Output = Result<Vec<(String, String)>, SseError>>>>;
 
-impl fmt::Debug for HeaderFn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HeaderFn::Rust(_) => "HeaderFn::Rust(..)",
-            #[cfg(feature = "js")]
-            HeaderFn::Script(_) => "HeaderFn::Script(..)",
-        })
-    }
-}
+/// Headers made before every request, so tokens stay fresh.
+pub(crate) type HeaderFn = Rc<dyn Fn() -> HeaderFuture>;
 
 /// What every request of the fetch transport sends.
-#[derive(Debug)]
 pub(crate) struct FetchConfig {
     pub(crate) method: String,
     pub(crate) body: Option<String>,
-    /// Sent first; the header function's may replace them.
+    /// Sent first; the header hook's may replace them.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) header_fn: Option<HeaderFn>,
     pub(crate) with_credentials: bool,
     pub(crate) max_event_size: usize,
 }
 
-/// What a connection reports to its client.
-pub(crate) enum Signal {
+/// What a connection reports to its client. Events of the native transport do not
+/// pass here: they go straight to the client's [`Delivery`] listeners.
+pub(crate) enum Signal<'a> {
     /// The server accepted the stream.
     Opened,
-    /// An event arrived. `id` is the stream's last-event-id buffer if this connection
-    /// has set it, `None` while it has not (then the client keeps the id it carried).
-    Event {
-        event_type: String,
-        data: String,
-        id: Option<String>,
-    },
+    /// The fetch transport parsed an event (borrowed from the parser).
+    Event(ParsedEvent<'a>),
     /// The server committed a new last event id without an event (`id:` then a blank
     /// line with no data).
-    Id(String),
-    /// The connection showed it is alive: the fetch transport reports any bytes
-    /// (comments included), the native one every event, since it sees nothing else.
+    Id(&'a str),
+    /// The events of the current chunk are all parsed.
+    ChunkEnd,
+    /// Bytes arrived (comments included): the connection is alive.
     Activity,
     /// The server's `retry:` field: the least wait before a reconnect from now on.
     Retry(Duration),
@@ -118,14 +106,14 @@ pub(crate) enum FailureClass {
 }
 
 /// Where a connection sends its signals.
-pub(crate) type SignalSink = Rc<dyn Fn(Signal)>;
+pub(crate) type SignalSink = Rc<dyn Fn(Signal<'_>)>;
 
-/// One request to open.
+/// One request of the native transport.
 pub(crate) struct Request<'a> {
     pub(crate) url: &'a str,
     pub(crate) with_credentials: bool,
-    /// Event types with handlers at the time of the request.
-    pub(crate) event_types: Vec<String>,
+    /// Makes the listeners of the event types that have handlers.
+    pub(crate) delivery: Rc<dyn Delivery>,
 }
 
 /// A live connection.

@@ -1,0 +1,278 @@
+// The npm face's handlers, on the JS side of the boundary: an event reaches them
+// without entering wasm on the native transport, and a whole chunk's events cross
+// into JS once on the fetch transport (one string for all their data, one array of
+// offsets). Every decision stays in Rust (src/bindings/js_delivery.rs): which types
+// are listened to, when a connection begins and ends, what a state or an error is.
+// This module only keeps the handlers, calls them in order and JSON.parses the data.
+
+// Marks "no slot" (an id set without an event) and "no id" in a batch record.
+const NONE = 0xffffffff;
+// A batch record: [slot, data start, data end, id start, id end], UTF-16 offsets into
+// the batch's text.
+const RECORD = 5;
+
+const report = (exception) => {
+  try {
+    reportError(exception);
+  } catch {
+    console.error(exception);
+  }
+};
+
+// Handlers of one kind in the order they were added. The array is replaced, never
+// changed in place, so a delivery walks the list as it was when it began; a handler
+// removed meanwhile is skipped through its `active` flag.
+class List {
+  constructor() {
+    this.items = [];
+  }
+  add(id, fn) {
+    this.items = [...this.items, { id, fn, active: true }];
+  }
+  // Whether the handler was there.
+  remove(id) {
+    const index = this.items.findIndex((item) => item.id === id);
+    if (index < 0) return false;
+    this.items[index].active = false;
+    this.items = this.items.filter((_, i) => i !== index);
+    return true;
+  }
+  call(a, b) {
+    for (const item of this.items) {
+      if (!item.active) continue;
+      const fn = item.fn;
+      try {
+        fn(a, b);
+      } catch (exception) {
+        report(exception);
+      }
+    }
+  }
+}
+
+// What the current connection's events told.
+const fresh = (resumeFrom) => ({
+  // The id events carry until the connection sets one.
+  resumeFrom,
+  // Native: a non-empty id was seen on this source (a fresh EventSource starts with
+  // an empty one, which means "none yet", not "reset").
+  seen: false,
+  // Native: the latest event; its id and time stamp are read only when asked for.
+  last: null,
+  // Fetch: the id as of the last event handed over.
+  id: undefined,
+  delivered: false,
+  ended: false,
+});
+
+export class Hub {
+  constructor(json) {
+    this.json = json;
+    this.types = new Map();
+    this.slots = [];
+    this.states = new List();
+    this.errors = new List();
+    this.nextId = 0;
+    this.queue = [];
+    this.busy = false;
+    this.conn = fresh("");
+    this.conn.ended = true;
+  }
+
+  // ---- handlers
+
+  entry(type) {
+    let entry = this.types.get(type);
+    if (!entry) {
+      entry = { type, slot: this.slots.length, list: new List() };
+      this.types.set(type, entry);
+      this.slots.push(entry);
+    }
+    return entry;
+  }
+  // The slot of a type in batch records.
+  slot(type) {
+    return this.entry(type).slot;
+  }
+  on(type, fn) {
+    const id = ++this.nextId;
+    this.entry(type).list.add(id, fn);
+    return id;
+  }
+  // Whether the type lost its last handler.
+  off(type, id) {
+    const entry = this.types.get(type);
+    return entry !== undefined && entry.list.remove(id) && entry.list.items.length === 0;
+  }
+  onState(fn) {
+    const id = ++this.nextId;
+    this.states.add(id, fn);
+    return id;
+  }
+  offState(id) {
+    this.states.remove(id);
+  }
+  onError(fn) {
+    const id = ++this.nextId;
+    this.errors.add(id, fn);
+    return id;
+  }
+  offError(id) {
+    this.errors.remove(id);
+  }
+  // The client is closed: once what is queued has run (the "closed" state among it),
+  // let go of every handler; one that refers to its client would otherwise keep both
+  // alive through wasm's table for good.
+  release() {
+    this.run(() => {
+      this.types = new Map();
+      this.slots = [];
+      this.states = new List();
+      this.errors = new List();
+    });
+  }
+
+  // ---- the connection
+
+  begin(resumeFrom) {
+    this.conn = fresh(resumeFrom);
+  }
+  end() {
+    this.conn.ended = true;
+  }
+  // Whether an event arrived since the last call.
+  delivered() {
+    const delivered = this.conn.delivered;
+    this.conn.delivered = false;
+    return delivered;
+  }
+  // The id as of the last event handed over, or undefined if the connection set none.
+  id() {
+    const conn = this.conn;
+    return conn.seen ? conn.last.lastEventId : conn.id;
+  }
+  // When the latest native event arrived (performance.now()'s clock).
+  lastEventAt() {
+    return this.conn.last?.timeStamp;
+  }
+
+  // The EventSource listener of one type. "open" and "error" also hear the source's
+  // own events, which are not MessageEvents.
+  listener(type) {
+    const entry = this.entry(type);
+    if (type === "open" || type === "error") {
+      return (event) => {
+        if (event instanceof MessageEvent) this.native(entry, event);
+      };
+    }
+    return (event) => this.native(entry, event);
+  }
+
+  native(entry, event) {
+    const conn = this.conn;
+    conn.last = event;
+    conn.delivered = true;
+    if (entry.list.items.length === 0) return;
+    // Reading lastEventId costs about a microsecond: once the source has shown an id,
+    // it is read only by whoever asks for it.
+    let id = null;
+    if (!conn.seen) {
+      id = event.lastEventId;
+      if (id) conn.seen = true;
+      else id = conn.resumeFrom;
+    }
+    this.deliver(entry, event.data, id, event);
+  }
+
+  // One chunk's events: `text` holds their data and changed ids, `records` says where.
+  batch(text, records) {
+    // A copy: the view is of wasm memory, which a handler may cause to grow.
+    records = records.slice();
+    const conn = this.conn;
+    for (let i = 0; i < records.length; i += RECORD) {
+      if (conn.ended) return;
+      if (records[i + 3] !== NONE) conn.id = text.slice(records[i + 3], records[i + 4]);
+      const slot = records[i];
+      if (slot === NONE) continue;
+      conn.delivered = true;
+      const entry = this.slots[slot];
+      if (entry === undefined || entry.list.items.length === 0) continue;
+      const data = text.slice(records[i + 1], records[i + 2]);
+      this.deliver(entry, data, conn.id ?? conn.resumeFrom, null);
+    }
+  }
+
+  // Hands one event to its type's handlers, decoded once for all of them.
+  deliver(entry, raw, id, source) {
+    if (this.busy) {
+      this.queue.push(() => this.handOver(entry, raw, id, source));
+      return;
+    }
+    this.busy = true;
+    try {
+      this.handOver(entry, raw, id, source);
+      this.drain();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  handOver(entry, raw, id, source) {
+    let data = raw;
+    if (this.json) {
+      try {
+        data = JSON.parse(raw);
+      } catch (exception) {
+        const message = `could not decode a ${JSON.stringify(entry.type)} event: ${exception?.message ?? exception}`;
+        const error = { kind: "decode", message, type: entry.type, data: raw };
+        this.queue.push(() => this.errors.call(error));
+        return;
+      }
+    }
+    // `lastEventId` is a getter when the id is still in the native event.
+    const event =
+      id === null
+        ? {
+            type: entry.type,
+            data: raw,
+            get lastEventId() {
+              return source.lastEventId;
+            },
+          }
+        : { type: entry.type, data: raw, lastEventId: id };
+    entry.list.call(data, event);
+  }
+
+  // Runs `job` (which calls handlers) now, or after the delivery in progress when a
+  // handler caused it (closed the client, say): handlers never run inside each other.
+  run(job) {
+    if (this.busy) {
+      this.queue.push(job);
+      return;
+    }
+    this.busy = true;
+    try {
+      job();
+      this.drain();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  drain() {
+    while (this.queue.length) this.queue.shift()();
+  }
+
+  // ---- states and errors, as Rust decided them
+
+  state(name, attempt, delayMs) {
+    const detail = attempt === undefined ? {} : { attempt, delayMs };
+    this.run(() => this.states.call(name, detail));
+  }
+
+  error(kind, message, status) {
+    const error = { kind, message };
+    if (status !== undefined) error.status = status;
+    this.run(() => this.errors.call(error));
+  }
+}

@@ -1,0 +1,332 @@
+//! [`SseClientBuilder`]: every option of a client, checked in one place.
+
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::delivery::RustDelivery;
+use super::driver::{Config, Driver};
+use super::SseClient;
+use crate::backoff::Backoff;
+use crate::machine::Machine;
+use crate::parser::DEFAULT_MAX_EVENT_SIZE;
+use crate::runtime;
+use crate::transport::{self, FetchConfig, HeaderFn, HeaderFuture, Transport};
+use crate::SseError;
+
+/// The query parameter that carries the last event id unless configured otherwise.
+pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
+
+/// Options of an [`SseClient`]; start with [`SseClient::builder`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sse_wasm::{Backoff, SseClient};
+///
+/// let client = SseClient::builder("/events")
+///     .backoff(Backoff::exponential(Duration::from_millis(500)).max(Duration::from_secs(30)))
+///     .idle_timeout(Some(Duration::from_secs(45)))
+///     .connect()?;
+/// # Ok::<(), sse_wasm::SseError>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until connect() is called"]
+pub struct SseClientBuilder {
+    url: String,
+    with_credentials: bool,
+    backoff: Backoff,
+    resume: bool,
+    resume_param: String,
+    last_event_id: String,
+    reconnect_on_end: bool,
+    idle_timeout: Option<Duration>,
+    transport: Transport,
+    method: Option<String>,
+    body: Option<String>,
+    headers: Vec<(String, String)>,
+    header_fn: Option<HeaderFn>,
+    max_event_size: usize,
+}
+
+impl SseClientBuilder {
+    pub(super) fn new(url: String) -> Self {
+        SseClientBuilder {
+            url,
+            with_credentials: false,
+            backoff: Backoff::default(),
+            resume: true,
+            resume_param: DEFAULT_RESUME_PARAM.to_owned(),
+            last_event_id: String::new(),
+            reconnect_on_end: true,
+            idle_timeout: None,
+            transport: Transport::Auto,
+            method: None,
+            body: None,
+            headers: Vec::new(),
+            header_fn: None,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+        }
+    }
+
+    /// Send cookies and credentials cross-origin (`withCredentials`). Default `false`.
+    pub fn with_credentials(mut self, with_credentials: bool) -> Self {
+        self.with_credentials = with_credentials;
+        self
+    }
+
+    /// The reconnection policy. Default: [`Backoff::default`].
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Carry the last event id across reconnects. Default `true`; `false` sends no id
+    /// at all, the [`last_event_id`](Self::last_event_id) option included.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// The query parameter that carries the last event id on the native transport
+    /// (which cannot send headers). Default `lastEventId`.
+    pub fn resume_param(mut self, name: impl Into<String>) -> Self {
+        self.resume_param = name.into();
+        self
+    }
+
+    /// Resume from this id on the very first request too.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.last_event_id = id.into();
+        self
+    }
+
+    /// Reopen a stream the server ended. Default `true`. On the native transport a
+    /// stream that ends cannot be told apart from one that is lost after it opened, so
+    /// `false` closes the client on either.
+    pub fn reconnect_on_end(mut self, reconnect_on_end: bool) -> Self {
+        self.reconnect_on_end = reconnect_on_end;
+        self
+    }
+
+    /// Treat the connection as dead when no event arrives for this long, and reconnect.
+    /// The timer starts with the request. Default `None` (off).
+    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// How to reach the server. Default [`Transport::Auto`]: `fetch` when a method, a
+    /// body or headers are given, the browser's `EventSource` otherwise.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The request method (fetch transport). Default `GET`, or `POST` when a
+    /// [`body`](Self::body) is given.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// A request body, sent with every (re)connect (fetch transport).
+    ///
+    /// ```no_run
+    /// use sse_wasm::SseClient;
+    ///
+    /// // An LLM token stream: POST a prompt, read the answer as events.
+    /// let client = SseClient::builder("/v1/chat")
+    ///     .header("Content-Type", "application/json")
+    ///     .body(r#"{"prompt": "Hello"}"#)
+    ///     .connect()?;
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// A request header sent with every (re)connect (fetch transport). Later values of
+    /// one name replace earlier ones.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Headers made anew before every (re)connect, so a token can be refreshed (fetch
+    /// transport). They are sent after, and so replace, those of
+    /// [`header`](Self::header).
+    ///
+    /// ```no_run
+    /// # fn current_token() -> String { String::new() }
+    /// use sse_wasm::SseClient;
+    ///
+    /// let client = SseClient::builder("/feed")
+    ///     .headers_with(|| vec![("Authorization".into(), format!("Bearer {}", current_token()))])
+    ///     .connect()?;
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    pub fn headers_with(mut self, make: impl Fn() -> Vec<(String, String)> + 'static) -> Self {
+        self.header_fn = Some(Rc::new(move || {
+            let headers = make();
+            Box::pin(std::future::ready(Ok(headers))) as HeaderFuture
+        }));
+        self
+    }
+
+    /// Headers made anew before every (re)connect by an async function, e.g. one that
+    /// fetches a fresh token first (fetch transport). An `Err` is reported on
+    /// [`on_error`](SseClient::on_error) and that attempt is retried like a failed
+    /// request, except [`SseError::Invalid`], which closes the client.
+    ///
+    /// ```no_run
+    /// # async fn fetch_token() -> Result<String, sse_wasm::SseError> { Ok(String::new()) }
+    /// use sse_wasm::SseClient;
+    ///
+    /// let client = SseClient::builder("/feed")
+    ///     .headers_with_async(|| async {
+    ///         let token = fetch_token().await?;
+    ///         Ok(vec![("Authorization".into(), format!("Bearer {token}"))])
+    ///     })
+    ///     .connect()?;
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    pub fn headers_with_async<F, Fut>(mut self, make: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Vec<(String, String)>, SseError>> + 'static,
+    {
+        self.header_fn = Some(Rc::new(move || Box::pin(make()) as HeaderFuture));
+        self
+    }
+
+    /// The header hook as the faces make it (the npm face calls a JS function).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn header_hook(mut self, hook: HeaderFn) -> Self {
+        self.header_fn = Some(hook);
+        self
+    }
+
+    /// The largest event the fetch transport accepts, in bytes of the stream; a larger
+    /// one is reported as a network error and the connection is made again, so a
+    /// runaway stream cannot take unbounded memory. Default 8 MiB.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Whether the options ask for `fetch`, or an error when they ask for more than the
+    /// chosen transport can do.
+    fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
+        let wants_fetch: Vec<&str> = [
+            (!self.headers.is_empty() || self.header_fn.is_some()).then_some("headers"),
+            self.method.as_ref().map(|_| "method"),
+            self.body.as_ref().map(|_| "body"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let fetch = match (self.transport, wants_fetch.first()) {
+            (Transport::EventSource, Some(option)) => {
+                return Err(SseError::invalid(format!(
+                    "{option}: the \"eventsource\" transport cannot send {}; use the \
+                     \"fetch\" or \"auto\" transport",
+                    wants_fetch.join(", ")
+                )));
+            }
+            (Transport::Fetch, _) | (Transport::Auto, Some(_)) => true,
+            (Transport::EventSource | Transport::Auto, None) => false,
+        };
+        if !fetch {
+            return Ok(None);
+        }
+        let method = match self.method.take() {
+            Some(method) => transport::fetch::check_method(method)?,
+            None if self.body.is_some() => "POST".to_owned(),
+            None => "GET".to_owned(),
+        };
+        if self.body.is_some() && (method == "GET" || method == "HEAD") {
+            return Err(SseError::invalid(format!(
+                "body: a {method} request cannot have a body"
+            )));
+        }
+        if self.max_event_size == 0 {
+            return Err(SseError::invalid(
+                "max_event_size: expected a positive number of bytes",
+            ));
+        }
+        transport::fetch::check_headers(&self.headers)?;
+        Ok(Some(FetchConfig {
+            method,
+            body: self.body.take(),
+            headers: std::mem::take(&mut self.headers),
+            header_fn: self.header_fn.take(),
+            with_credentials: self.with_credentials,
+            max_event_size: self.max_event_size,
+        }))
+    }
+
+    /// Checks every option: the driver's configuration and its state machine, or
+    /// [`SseError::Invalid`] saying what is wrong.
+    pub(crate) fn validate(mut self) -> Result<(Config, Machine), SseError> {
+        self.backoff.validate()?;
+        if self.resume_param.is_empty() {
+            return Err(SseError::invalid("resume_param: expected a non-empty name"));
+        }
+        if self.idle_timeout == Some(Duration::ZERO) {
+            return Err(SseError::invalid(
+                "idle_timeout: expected a positive duration or None",
+            ));
+        }
+        let url = runtime::resolve_url(&self.url)?.href();
+        let fetch = self.fetch_config()?.map(Rc::new);
+        let last_event_id = if self.resume {
+            self.last_event_id
+        } else {
+            String::new()
+        };
+        let config = Config {
+            url,
+            with_credentials: self.with_credentials,
+            resume_param: self.resume.then_some(self.resume_param),
+            idle_timeout: self.idle_timeout,
+            fetch,
+        };
+        let machine = Machine::new(self.backoff, last_event_id, self.reconnect_on_end);
+        Ok((config, machine))
+    }
+
+    /// Checks the options and opens the connection.
+    ///
+    /// Fails with [`SseError::Invalid`] for a URL that does not parse or is not
+    /// `http(s)`, an invalid backoff, an empty resume parameter name, a zero idle
+    /// timeout, or a method, body or header the transport cannot send.
+    pub fn connect(self) -> Result<SseClient, SseError> {
+        let (config, machine) = self.validate()?;
+        let delivery = RustDelivery::new();
+        let driver = Driver::start(config, machine, delivery.clone());
+        Ok(SseClient::new(driver, delivery))
+    }
+}
+
+impl fmt::Debug for SseClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SseClientBuilder")
+            .field("url", &self.url)
+            .field("with_credentials", &self.with_credentials)
+            .field("backoff", &self.backoff)
+            .field("resume", &self.resume)
+            .field("resume_param", &self.resume_param)
+            .field("last_event_id", &self.last_event_id)
+            .field("reconnect_on_end", &self.reconnect_on_end)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("transport", &self.transport)
+            .field("method", &self.method)
+            .field("body", &self.body)
+            .field("headers", &self.headers)
+            .field("header_fn", &self.header_fn.as_ref().map(|_| "<function>"))
+            .field("max_event_size", &self.max_event_size)
+            .finish()
+    }
+}

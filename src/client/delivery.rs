@@ -1,0 +1,166 @@
+//! The Rust handlers' side of a connection: events go to the [`Dispatcher`] as soon as
+//! they arrive, borrowed where they lie; a native event's data is copied into wasm once
+//! and its id is read only when a handler or the driver asks for it.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+
+use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
+use crate::dispatch::{Dispatcher, Incoming, Queued};
+use crate::parser::ParsedEvent;
+use crate::runtime::Tracked;
+use crate::{ConnectionState, SseError};
+
+pub(crate) struct RustDelivery {
+    weak: Weak<RustDelivery>,
+    pub(crate) dispatcher: Dispatcher,
+    connection: RefCell<ConnectionView>,
+}
+
+/// What the current connection's events told so far.
+#[derive(Default)]
+struct ConnectionView {
+    /// The id events carry until the connection sets one.
+    resume_from: String,
+    /// An event arrived since the driver last asked.
+    delivered: bool,
+    /// Native: this source has shown a non-empty id. A fresh `EventSource` starts with
+    /// an empty id, so before then an empty id means "none yet", not "reset".
+    seen_id: bool,
+    /// Native: the latest event, whose `lastEventId` and `timeStamp` are read only
+    /// when asked for (reading the id costs about a microsecond per event).
+    last: Option<MessageEvent>,
+    /// Fetch: the stream's id as of the last event handed over.
+    id: Option<String>,
+}
+
+impl RustDelivery {
+    pub(crate) fn new() -> Rc<RustDelivery> {
+        Rc::new_cyclic(|weak| RustDelivery {
+            weak: weak.clone(),
+            dispatcher: Dispatcher::default(),
+            connection: RefCell::default(),
+        })
+    }
+
+    fn native(&self, event_type: &str, message: MessageEvent) {
+        let data = message.data().as_string().unwrap_or_default();
+        let seen_id = {
+            let mut view = self.connection.borrow_mut();
+            view.delivered = true;
+            if !view.seen_id {
+                view.seen_id = !message.last_event_id().is_empty();
+            }
+            view.last = Some(message.clone());
+            view.seen_id
+        };
+        let last_event_id = || {
+            if seen_id {
+                message.last_event_id()
+            } else {
+                self.connection.borrow().resume_from.clone()
+            }
+        };
+        self.dispatcher.deliver_event(&Incoming {
+            event_type,
+            data: &data,
+            last_event_id: &last_event_id,
+        });
+    }
+}
+
+impl Delivery for RustDelivery {
+    fn begin(&self, resume_from: &str) {
+        let mut view = self.connection.borrow_mut();
+        *view = ConnectionView {
+            resume_from: resume_from.to_owned(),
+            ..ConnectionView::default()
+        };
+    }
+
+    fn end(&self) {
+        // Native listeners go with their source and the fetch task stops itself when
+        // its connection is dropped: nothing is in flight here.
+    }
+
+    fn take_progress(&self) -> Progress {
+        let mut view = self.connection.borrow_mut();
+        let id = match &view.last {
+            Some(message) if view.seen_id => Some(message.last_event_id()),
+            _ => view.id.clone(),
+        };
+        Progress {
+            delivered: std::mem::take(&mut view.delivered),
+            id,
+        }
+    }
+
+    fn last_event_at(&self) -> Option<Duration> {
+        let view = self.connection.borrow();
+        let stamp = view.last.as_ref()?.time_stamp();
+        Duration::try_from_secs_f64(stamp.max(0.0) / 1000.0).ok()
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        self.dispatcher.registry().event_types()
+    }
+
+    fn native_listener(&self, event_type: &str) -> NativeListener {
+        let weak = self.weak.clone();
+        let event_type = event_type.to_owned();
+        // The source's own `open` and `error` events share these names.
+        let control = event_type == "open" || event_type == "error";
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            if control && !event.is_instance_of::<MessageEvent>() {
+                return;
+            }
+            if let Some(delivery) = weak.upgrade() {
+                delivery.native(&event_type, event.unchecked_into());
+            }
+        });
+        NativeListener::Closure(Tracked::new(closure))
+    }
+
+    fn parsed(&self, event: ParsedEvent<'_>) {
+        {
+            let mut view = self.connection.borrow_mut();
+            view.delivered = true;
+            keep_id(&mut view.id, event.last_event_id);
+        }
+        if !self
+            .dispatcher
+            .registry()
+            .has_event_handlers(event.event_type)
+        {
+            return;
+        }
+        let last_event_id = || match event.last_event_id {
+            Some(id) => id.to_owned(),
+            None => self.connection.borrow().resume_from.clone(),
+        };
+        self.dispatcher.deliver_event(&Incoming {
+            event_type: event.event_type,
+            data: event.data,
+            last_event_id: &last_event_id,
+        });
+    }
+
+    fn parsed_id(&self, id: &str) {
+        keep_id(&mut self.connection.borrow_mut().id, Some(id));
+    }
+
+    fn flush(&self) {}
+
+    fn state(&self, state: ConnectionState) {
+        self.dispatcher.deliver(Queued::State(state));
+    }
+
+    fn error(&self, error: &SseError) {
+        self.dispatcher.deliver(Queued::Error(error.clone()));
+    }
+}

@@ -1,0 +1,289 @@
+//! The browser side of the state machine in `machine.rs`: it opens connections, runs
+//! the retry and idle timers, and hands states and errors to the client's
+//! [`Delivery`]. Both faces drive their connection with it: the Rust
+//! [`SseClient`](crate::SseClient) and the npm face.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use crate::delivery::Delivery;
+use crate::machine::{Effect, Effects, Machine};
+use crate::runtime::{self, Timer};
+use crate::transport::{self, Connection, Failure, FailureClass, FetchConfig, Request, Signal};
+use crate::{ConnectionState, SseError};
+
+/// What a driver needs to know about its requests; checked by the builder.
+pub(crate) struct Config {
+    /// The absolute URL, without the resume parameter.
+    pub(crate) url: String,
+    pub(crate) with_credentials: bool,
+    /// `None` when resuming is off.
+    pub(crate) resume_param: Option<String>,
+    pub(crate) idle_timeout: Option<Duration>,
+    /// `Some` when the fetch transport was chosen.
+    pub(crate) fetch: Option<Rc<FetchConfig>>,
+}
+
+pub(crate) struct Driver {
+    weak: Weak<Driver>,
+    config: Config,
+    delivery: Rc<dyn Delivery>,
+    core: RefCell<Core>,
+    /// When bytes last arrived on the fetch transport; checked when the idle timer
+    /// fires, so that a chunk costs a store instead of a new timer.
+    last_activity: Cell<Duration>,
+}
+
+struct Core {
+    machine: Machine,
+    /// Bumped whenever the connection is let go, so signals and timers that belong to
+    /// an earlier connection are ignored.
+    generation: u64,
+    connection: Option<Box<dyn Connection>>,
+    retry_timer: Option<Timer>,
+    idle_timer: Option<Timer>,
+}
+
+impl Driver {
+    /// Makes the first request at once.
+    pub(crate) fn start(
+        config: Config,
+        machine: Machine,
+        delivery: Rc<dyn Delivery>,
+    ) -> Rc<Driver> {
+        let driver = Rc::new_cyclic(|weak| Driver {
+            weak: weak.clone(),
+            config,
+            delivery,
+            core: RefCell::new(Core {
+                machine,
+                generation: 0,
+                connection: None,
+                retry_timer: None,
+                idle_timer: None,
+            }),
+            last_activity: Cell::new(Duration::ZERO),
+        });
+        driver.step(Machine::connect);
+        driver
+    }
+
+    /// Drops the current connection and connects again now, resuming.
+    pub(crate) fn reconnect(&self) {
+        self.step(Machine::reconnect);
+    }
+
+    /// Closes for good.
+    pub(crate) fn close(&self) {
+        self.step(Machine::close);
+    }
+
+    pub(crate) fn state(&self) -> ConnectionState {
+        self.core.borrow().machine.state()
+    }
+
+    /// The last event id delivered (or given as an option); empty until there is one.
+    pub(crate) fn last_event_id(&self) -> String {
+        let mut core = self.core.borrow_mut();
+        self.catch_up(&mut core);
+        core.machine.last_event_id().to_owned()
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.config.url
+    }
+
+    /// A handler for `event_type` now exists: the connection starts listening for it.
+    pub(crate) fn listen(&self, event_type: &str) {
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            if let Some(connection) = core.connection.as_mut() {
+                connection.listen(event_type);
+            }
+        }
+    }
+
+    /// The last handler of `event_type` is gone.
+    pub(crate) fn unlisten(&self, event_type: &str) {
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            if let Some(connection) = core.connection.as_mut() {
+                connection.unlisten(event_type);
+            }
+        }
+    }
+
+    /// Brings the machine up to date with what the connection's events told.
+    fn catch_up(&self, core: &mut Core) {
+        let progress = self.delivery.take_progress();
+        if progress.delivered {
+            core.machine.event();
+        }
+        if let Some(id) = progress.id {
+            core.machine.id(id);
+        }
+    }
+
+    /// Feeds one input to the machine and carries out what it asks for. Deliveries
+    /// wait until no borrow is held, because handlers may call back into the client.
+    fn step(&self, input: impl FnOnce(&mut Machine) -> Effects) {
+        let mut effects = {
+            let mut core = self.core.borrow_mut();
+            self.catch_up(&mut core);
+            input(&mut core.machine)
+        };
+        // States and errors, handed over once the machine's effects are carried out.
+        let mut reports = Vec::new();
+        while let Some(effect) = effects.pop_front() {
+            match effect {
+                Effect::State(_) | Effect::Error(_) => reports.push(effect),
+                Effect::Connect => {
+                    if let Err(error) = self.open_connection() {
+                        let failure = Failure {
+                            error,
+                            class: FailureClass::Fatal,
+                            retry_after: None,
+                        };
+                        let mut core = self.core.borrow_mut();
+                        effects.extend(core.machine.failed(failure, runtime::now(), 0.0));
+                    }
+                }
+                Effect::Wait(delay) => self.start_retry_timer(delay),
+                Effect::Stop => self.let_go(&mut self.core.borrow_mut()),
+            }
+        }
+        for report in reports {
+            match report {
+                Effect::State(state) => self.delivery.state(state),
+                Effect::Error(error) => self.delivery.error(&error),
+                Effect::Connect | Effect::Wait(_) | Effect::Stop => {}
+            }
+        }
+    }
+
+    /// Lets go of the connection and every timer, keeping what its events told.
+    fn let_go(&self, core: &mut Core) {
+        if core.connection.is_some() {
+            self.catch_up(core);
+            self.delivery.end();
+        }
+        core.generation += 1;
+        core.connection = None;
+        core.retry_timer = None;
+        core.idle_timer = None;
+    }
+
+    fn open_connection(&self) -> Result<(), SseError> {
+        let mut core = self.core.borrow_mut();
+        self.let_go(&mut core);
+        let generation = core.generation;
+        let weak = self.weak.clone();
+        let sink = Rc::new(move |signal: Signal<'_>| {
+            if let Some(driver) = weak.upgrade() {
+                driver.on_signal(generation, signal);
+            }
+        });
+        let resume_from = core.machine.last_event_id();
+        self.delivery.begin(resume_from);
+        let connection = match &self.config.fetch {
+            // The real Last-Event-ID header; the URL stays as given.
+            Some(fetch) => {
+                let last_event_id = self
+                    .config
+                    .resume_param
+                    .is_some()
+                    .then(|| resume_from.to_owned());
+                transport::fetch::open(&self.config.url, last_event_id, fetch.clone(), sink)?
+            }
+            None => {
+                let resume = self
+                    .config
+                    .resume_param
+                    .as_deref()
+                    .map(|name| (name, resume_from));
+                let url = runtime::request_url(&self.config.url, resume);
+                let request = Request {
+                    url: &url,
+                    with_credentials: self.config.with_credentials,
+                    delivery: self.delivery.clone(),
+                };
+                transport::eventsource::open(request, sink)?
+            }
+        };
+        core.connection = Some(connection);
+        self.last_activity.set(runtime::now());
+        if let Some(timeout) = self.config.idle_timeout {
+            core.idle_timer = Some(self.idle_timer(generation, timeout));
+        }
+        Ok(())
+    }
+
+    fn start_retry_timer(&self, delay: Duration) {
+        let mut core = self.core.borrow_mut();
+        self.let_go(&mut core);
+        let (generation, weak) = (core.generation, self.weak.clone());
+        core.retry_timer = Some(Timer::new(delay, move || {
+            if let Some(driver) = weak.upgrade() {
+                if driver.core.borrow().generation == generation {
+                    driver.step(Machine::connect);
+                }
+            }
+        }));
+    }
+
+    fn idle_timer(&self, generation: u64, after: Duration) -> Timer {
+        let weak = self.weak.clone();
+        Timer::new(after, move || {
+            if let Some(driver) = weak.upgrade() {
+                driver.on_idle_timer(generation);
+            }
+        })
+    }
+
+    fn on_idle_timer(&self, generation: u64) {
+        let Some(timeout) = self.config.idle_timeout else {
+            return;
+        };
+        if self.core.borrow().generation != generation {
+            return;
+        }
+        let last = match self.delivery.last_event_at() {
+            Some(event_at) => event_at.max(self.last_activity.get()),
+            None => self.last_activity.get(),
+        };
+        let quiet = runtime::now().saturating_sub(last);
+        if quiet < timeout {
+            let timer = self.idle_timer(generation, timeout - quiet);
+            self.core.borrow_mut().idle_timer = Some(timer);
+            return;
+        }
+        self.fail(Failure {
+            error: SseError::Idle { timeout },
+            class: FailureClass::Retryable,
+            retry_after: None,
+        });
+    }
+
+    fn on_signal(&self, generation: u64, signal: Signal<'_>) {
+        if self.core.borrow().generation != generation {
+            return;
+        }
+        match signal {
+            Signal::Event(event) => self.delivery.parsed(event),
+            Signal::Id(id) => self.delivery.parsed_id(id),
+            Signal::ChunkEnd => self.delivery.flush(),
+            Signal::Activity => {
+                // Read the clock only when an idle timer will ask.
+                if self.config.idle_timeout.is_some() {
+                    self.last_activity.set(runtime::now());
+                }
+            }
+            Signal::Opened => self.step(|machine| machine.opened(runtime::now())),
+            Signal::Retry(retry) => self.core.borrow_mut().machine.server_retry(retry),
+            Signal::Failed(failure) => self.fail(failure),
+        }
+    }
+
+    fn fail(&self, failure: Failure) {
+        self.step(|machine| machine.failed(failure, runtime::now(), runtime::random()));
+    }
+}
