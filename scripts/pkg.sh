@@ -19,7 +19,7 @@ case "$(wasm-opt --version 2>/dev/null)" in
     *) echo "pkg: expected wasm-opt 132 from www/node_modules, found: $(command -v wasm-opt || echo none)" >&2; exit 1 ;;
 esac
 
-wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --no-default-features --features js
+wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --no-default-features --features js,small-alloc
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 # wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
 rm -f "$PKG_DIR/.gitignore"

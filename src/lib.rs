@@ -55,6 +55,8 @@ mod listener;
 mod machine;
 pub mod parser;
 mod runtime;
+#[cfg(feature = "small-alloc")]
+mod small_alloc;
 #[cfg(feature = "json")]
 mod stream;
 mod transport;
