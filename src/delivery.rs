@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::parser::ParsedEvent;
 use crate::runtime::Tracked;
+use crate::transport::{Connection, FetchRequest, SignalSink};
 use crate::{ConnectionState, SseError};
 
 /// What the events of the current connection told since it was last asked.
@@ -32,6 +33,7 @@ pub(crate) enum NativeListener {
     /// A Rust closure.
     Closure(Tracked<dyn FnMut(web_sys::Event)>),
     /// A JS function made outside wasm (it owns nothing of ours).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Function(js_sys::Function),
 }
 
@@ -66,6 +68,15 @@ pub(crate) trait Delivery {
     /// `"error"` it is also called with the source's own events, which are not
     /// `MessageEvent`s and must be ignored.
     fn native_listener(&self, event_type: &str) -> NativeListener;
+
+    /// Makes a request of the fetch transport: the face decides who reads it (the Rust
+    /// faces' async task, or the npm face's JS reader, which keeps the futures
+    /// machinery out of the package).
+    fn open_fetch(
+        &self,
+        request: FetchRequest<'_>,
+        sink: SignalSink,
+    ) -> Result<Box<dyn Connection>, SseError>;
 
     /// An event the fetch transport parsed from the current chunk.
     fn parsed(&self, event: ParsedEvent<'_>);

@@ -16,16 +16,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::js_delivery::JsDelivery;
 use super::js_options::{self, HeadersOption, OptionsObject, Value};
 use crate::client::driver::Driver;
-use crate::runtime::js_error_message;
-use crate::transport::{HeaderFn, HeaderFuture};
 use crate::{ConnectionState, SseError};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -155,6 +152,7 @@ impl JsSseClient {
             },
         };
         let options = options.filter(|value| !value.is_undefined() && !value.is_null());
+        let mut make_headers = None;
         let settings = match options {
             None => js_options::read::<JsObject>(&url, None, None)?,
             Some(value) if !value.is_object() || js_sys::Array::is_array(&value) => {
@@ -163,7 +161,12 @@ impl JsSseClient {
             Some(value) => {
                 let headers = Reflect::get(&value, &JsValue::from_str("headers"))
                     .unwrap_or(JsValue::UNDEFINED);
-                let headers = headers_option(headers)?;
+                let headers = if let Some(make) = headers.dyn_ref::<Function>() {
+                    make_headers = Some(make.clone());
+                    Some(HeadersOption::Made)
+                } else {
+                    headers_option(&headers)?
+                };
                 js_options::read(&url, Some(&JsObject(value)), headers)?
             }
         };
@@ -181,7 +184,7 @@ impl JsSseClient {
             });
             drop(driver);
         });
-        let delivery = Rc::new(JsDelivery::new(settings.json, on_closed));
+        let delivery = Rc::new(JsDelivery::new(settings.json, make_headers, on_closed));
         let driver = Driver::start(config, machine, delivery.clone());
         if driver.state() != ConnectionState::Closed {
             RUNNING.with(|running| running.borrow_mut().push((id, driver.clone())));
@@ -370,44 +373,18 @@ impl OptionsObject for JsObject {
     }
 }
 
-/// The `headers` option: a function (called before every request), or a record whose
-/// values are all strings.
-fn headers_option(value: JsValue) -> Result<Option<HeadersOption>, SseError> {
+/// The `headers` option when it is not a function: a record whose values are all
+/// strings.
+fn headers_option(value: &JsValue) -> Result<Option<HeadersOption>, SseError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    if let Some(make) = value.dyn_ref::<Function>() {
-        return Ok(Some(HeadersOption::Hook(header_hook(make.clone()))));
-    }
-    Ok(Some(HeadersOption::Fixed(header_record(&value)?)))
+    Ok(Some(HeadersOption::Fixed(header_record(value)?)))
 }
 
-/// The header hook of a JS function that returns a record of headers or a promise of
-/// one. A function that throws or rejects fails that attempt, which is retried; one
-/// that gives something other than a record of strings closes the client.
-fn header_hook(make: Function) -> HeaderFn {
-    Rc::new(move || {
-        let made = make.call0(&JsValue::UNDEFINED);
-        Box::pin(async move {
-            let made = made.map_err(|error| header_fn_failed(&error))?;
-            // A promise or a plain record: `Promise.resolve` takes either.
-            let record = JsFuture::from(Promise::resolve(&made))
-                .await
-                .map_err(|error| header_fn_failed(&error))?;
-            header_record(&record)
-        }) as HeaderFuture
-    })
-}
-
-fn header_fn_failed(error: &JsValue) -> SseError {
-    SseError::network(format!(
-        "the headers function failed: {}",
-        js_error_message(error)
-    ))
-}
-
-/// The entries of a JS record of header names and values (the `headers` option, or
-/// what a header function returned); an `Invalid` error says what is wrong with it.
+/// The entries of a JS record of header names and values; an `Invalid` error says what
+/// is wrong with it. (`js_fetch.js` checks what a header function returns the same
+/// way.)
 fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
     if !record.is_object() || js_sys::Array::is_array(record) {
         return Err(SseError::invalid(

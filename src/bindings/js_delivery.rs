@@ -9,8 +9,10 @@ use std::time::Duration;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
+use super::js_fetch;
 use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
 use crate::parser::ParsedEvent;
+use crate::transport::{Connection, FetchRequest, SignalSink};
 use crate::{ConnectionState, SseError};
 
 #[wasm_bindgen(module = "/src/bindings/js_hub.js")]
@@ -74,6 +76,8 @@ pub(crate) struct JsDelivery {
     released: Cell<bool>,
     /// Runs once the client is closed.
     on_closed: Box<dyn Fn()>,
+    /// The `headers` option's function, for the fetch transport's JS reader.
+    make_headers: Option<Function>,
 }
 
 /// One chunk's events on their way to JS.
@@ -116,7 +120,11 @@ fn utf16_len(text: &str) -> u32 {
 }
 
 impl JsDelivery {
-    pub(crate) fn new(json: bool, on_closed: Box<dyn Fn()>) -> JsDelivery {
+    pub(crate) fn new(
+        json: bool,
+        make_headers: Option<Function>,
+        on_closed: Box<dyn Fn()>,
+    ) -> JsDelivery {
         JsDelivery {
             hub: Hub::new(json),
             types: RefCell::default(),
@@ -124,6 +132,7 @@ impl JsDelivery {
             delivered: Cell::new(false),
             released: Cell::new(false),
             on_closed,
+            make_headers,
         }
     }
 
@@ -192,6 +201,14 @@ impl Delivery for JsDelivery {
 
     fn native_listener(&self, event_type: &str) -> NativeListener {
         NativeListener::Function(self.hub.listener(event_type))
+    }
+
+    fn open_fetch(
+        &self,
+        request: FetchRequest<'_>,
+        sink: SignalSink,
+    ) -> Result<Box<dyn Connection>, SseError> {
+        js_fetch::open(request, self.make_headers.clone(), sink)
     }
 
     fn parsed(&self, event: ParsedEvent<'_>) {

@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use crate::backoff::{Backoff, Jitter};
-use crate::transport::HeaderFn;
 use crate::{SseClient, SseClientBuilder, SseError, Transport};
 
 /// One value of an options object, as far as the checks need to know it.
@@ -42,7 +41,9 @@ pub(crate) trait OptionsObject: Sized {
 /// The `headers` option, read by the caller (it may be a function).
 pub(crate) enum HeadersOption {
     Fixed(Vec<(String, String)>),
-    Hook(HeaderFn),
+    /// A function makes them before every request; the face that reads the response
+    /// calls it (the npm face's JS reader).
+    Made,
 }
 
 /// What the options ask for beyond the builder.
@@ -93,7 +94,9 @@ pub(crate) fn read<O: OptionsObject>(
                 builder = builder.header(name, value);
             }
         }
-        Some(HeadersOption::Hook(hook)) => builder = builder.header_hook(hook),
+        // The builder needs only to know that headers come (the transport follows from
+        // that); the JS reader calls the function itself.
+        Some(HeadersOption::Made) => builder = builder.headers_with(Vec::new),
     }
     if let Some(bytes) = field.number("maxEventSize")? {
         builder = builder.max_event_size(size::<O>("maxEventSize", bytes)?);

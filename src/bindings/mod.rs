@@ -9,6 +9,8 @@ pub mod js;
 #[cfg(feature = "js")]
 mod js_delivery;
 #[cfg(feature = "js")]
+mod js_fetch;
+#[cfg(feature = "js")]
 mod js_options;
 #[cfg(feature = "leptos")]
 pub mod leptos;

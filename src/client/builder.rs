@@ -201,13 +201,6 @@ impl SseClientBuilder {
         self
     }
 
-    /// The header hook as the faces make it (the npm face calls a JS function).
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
-    pub(crate) fn header_hook(mut self, hook: HeaderFn) -> Self {
-        self.header_fn = Some(hook);
-        self
-    }
-
     /// The largest event the fetch transport accepts, in bytes of the stream; a larger
     /// one is reported as a network error and the connection is made again, so a
     /// runaway stream cannot take unbounded memory. Default 8 MiB.

@@ -14,6 +14,7 @@ use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
 use crate::dispatch::{Dispatcher, Incoming, Queued};
 use crate::parser::ParsedEvent;
 use crate::runtime::Tracked;
+use crate::transport::{self, Connection, FetchRequest, SignalSink};
 use crate::{ConnectionState, SseError};
 
 pub(crate) struct RustDelivery {
@@ -124,6 +125,14 @@ impl Delivery for RustDelivery {
             }
         });
         NativeListener::Closure(Tracked::new(closure))
+    }
+
+    fn open_fetch(
+        &self,
+        request: FetchRequest<'_>,
+        sink: SignalSink,
+    ) -> Result<Box<dyn Connection>, SseError> {
+        transport::fetch::open(request, sink)
     }
 
     fn parsed(&self, event: ParsedEvent<'_>) {

@@ -10,7 +10,9 @@ use std::time::Duration;
 use crate::delivery::Delivery;
 use crate::machine::{Effect, Effects, Machine};
 use crate::runtime::{self, Timer};
-use crate::transport::{self, Connection, Failure, FailureClass, FetchConfig, Request, Signal};
+use crate::transport::{
+    self, Connection, Failure, FailureClass, FetchConfig, FetchRequest, Request, Signal,
+};
 use crate::{ConnectionState, SseError};
 
 /// What a driver needs to know about its requests; checked by the builder.
@@ -187,12 +189,12 @@ impl Driver {
         let connection = match &self.config.fetch {
             // The real Last-Event-ID header; the URL stays as given.
             Some(fetch) => {
-                let last_event_id = self
-                    .config
-                    .resume_param
-                    .is_some()
-                    .then(|| resume_from.to_owned());
-                transport::fetch::open(&self.config.url, last_event_id, fetch.clone(), sink)?
+                let request = FetchRequest {
+                    url: &self.config.url,
+                    last_event_id: self.config.resume_param.is_some().then_some(resume_from),
+                    config: fetch.clone(),
+                };
+                self.delivery.open_fetch(request, sink)?
             }
             None => {
                 let resume = self

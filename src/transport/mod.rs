@@ -108,6 +108,14 @@ pub(crate) enum FailureClass {
 /// Where a connection sends its signals.
 pub(crate) type SignalSink = Rc<dyn Fn(Signal<'_>)>;
 
+/// One request of the fetch transport.
+pub(crate) struct FetchRequest<'a> {
+    pub(crate) url: &'a str,
+    /// The id to resume from; `None` or empty sends no `Last-Event-ID`.
+    pub(crate) last_event_id: Option<&'a str>,
+    pub(crate) config: Rc<FetchConfig>,
+}
+
 /// One request of the native transport.
 pub(crate) struct Request<'a> {
     pub(crate) url: &'a str,

@@ -1,16 +1,10 @@
-//! `fetch` + `ReadableStream`: headers, a method and a body, the real `Last-Event-ID`
-//! header, and HTTP statuses the client can act on. The bytes are parsed in wasm by
-//! [`crate::parser`], and each event is handed to the client borrowed from the parser:
-//! a Rust handler decodes it where it lies, and the npm face gathers a chunk's events
-//! and crosses into JS once for all of them.
-//!
-//! One connection is one spawned task that makes the request and reads the body.
-//! Dropping the connection aborts the request (its `AbortController`), which ends the
-//! task's pending read; a flag makes sure nothing is reported after the drop.
+//! The fetch transport of the Rust faces: one connection is one spawned task that
+//! makes the request and reads the body. Dropping the connection aborts the request
+//! (its `AbortController`), which ends the task's pending read; a flag makes sure
+//! nothing is reported after the drop.
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -21,10 +15,9 @@ use web_sys::{
     RequestInit, RequestMode, Response,
 };
 
-use super::{status, Connection, Failure, FailureClass, FetchConfig, Signal, SignalSink};
-use crate::delivery::keep_id;
-use crate::parser::{Item, Parser};
+use super::{Stop, StreamReader};
 use crate::runtime::{js_error_message, LiveToken};
+use crate::transport::{Connection, FailureClass, FetchConfig, FetchRequest, Signal, SignalSink};
 use crate::SseError;
 
 #[wasm_bindgen]
@@ -52,49 +45,9 @@ impl Drop for FetchConnection {
     }
 }
 
-/// Checks headers the way `fetch` will, so a bad name or value is an error when the
-/// client is built rather than on every request.
-pub(crate) fn check_headers(headers: &[(String, String)]) -> Result<(), SseError> {
-    let checked = Headers::new().map_err(|error| SseError::invalid(js_error_message(&error)))?;
-    for (name, value) in headers {
-        checked.set(name, value).map_err(|error| {
-            SseError::invalid(format!("headers: \"{name}\": {}", js_error_message(&error)))
-        })?;
-    }
-    Ok(())
-}
-
-/// An HTTP method `fetch` will send: a token, and not one it forbids.
-pub(crate) fn check_method(method: String) -> Result<String, SseError> {
-    let is_token = !method.is_empty()
-        && method
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if !is_token {
-        return Err(SseError::invalid(format!(
-            "method: \"{method}\" is not an HTTP method"
-        )));
-    }
-    let upper = method.to_ascii_uppercase();
-    if matches!(upper.as_str(), "CONNECT" | "TRACE" | "TRACK") {
-        return Err(SseError::invalid(format!(
-            "method: fetch does not allow {method}"
-        )));
-    }
-    // fetch normalises these case-insensitively; do the same, so GET + body is caught.
-    let normalised = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
-    Ok(if normalised.contains(&upper.as_str()) {
-        upper
-    } else {
-        method
-    })
-}
-
 /// Starts a request of `url`, resuming from `last_event_id` when it is not empty.
 pub(crate) fn open(
-    url: &str,
-    last_event_id: Option<String>,
-    config: Rc<FetchConfig>,
+    request: FetchRequest<'_>,
     sink: SignalSink,
 ) -> Result<Box<dyn Connection>, SseError> {
     let abort = AbortController::new().map_err(|error| {
@@ -102,9 +55,12 @@ pub(crate) fn open(
     })?;
     let dropped = Rc::new(Cell::new(false));
     let task = Task {
-        url: url.to_owned(),
-        last_event_id: last_event_id.filter(|id| !id.is_empty()),
-        config,
+        url: request.url.to_owned(),
+        last_event_id: request
+            .last_event_id
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned),
+        config: request.config,
         signal: abort.signal(),
         sink,
         dropped: dropped.clone(),
@@ -123,14 +79,6 @@ struct Task {
     dropped: Rc<Cell<bool>>,
     /// Counts the task until it ends, so the leak tests see a task that never does.
     _live: LiveToken,
-}
-
-/// Why reading stopped before the stream ended by itself.
-enum Stop {
-    /// The connection was dropped: report nothing.
-    Dropped,
-    /// Report this and stop.
-    Failed(Failure),
 }
 
 impl Task {
@@ -199,19 +147,10 @@ impl Task {
         };
         let response_headers = response.headers();
         let header = |name: &str| response_headers.get(name).ok().flatten();
-        let retry_after = header("retry-after").and_then(|value| {
-            status::retry_after(&value, |date| {
-                let at = js_sys::Date::parse(date);
-                let delay_ms = at - js_sys::Date::now();
-                at.is_finite()
-                    .then(|| Duration::try_from_secs_f64(delay_ms.max(0.0) / 1000.0).ok())
-                    .flatten()
-            })
-        });
-        status::judge(
+        StreamReader::judge(
             response.status(),
             header("content-type").as_deref(),
-            retry_after,
+            header("retry-after").as_deref(),
         )
         .map_err(Stop::Failed)?;
         let Some(body) = response.body() else {
@@ -260,10 +199,9 @@ impl Task {
     }
 
     async fn read(&self, reader: &ReadableStreamDefaultReader) -> Result<(), Stop> {
-        let mut parser = Parser::with_max_event_size(self.config.max_event_size);
+        let mut stream = StreamReader::new(self.config.max_event_size);
         let mut chunk = Vec::new();
-        // The id of the last event handed over, to spot an id set without an event.
-        let mut event_id: Option<String> = None;
+        let mut report = |signal: Signal<'_>| self.report(signal);
         loop {
             let result = match self.wait(reader.read()).await? {
                 Ok(result) => result,
@@ -281,11 +219,7 @@ impl Task {
                 .map(|done| done.is_truthy())
                 .unwrap_or(true);
             if done {
-                parser.finish();
-                return Err(failed(
-                    SseError::network("the server ended the stream"),
-                    FailureClass::Ended,
-                ));
+                return Err(Stop::Failed(stream.ended()));
             }
             let Ok(bytes) = Reflect::get(&result, &JsValue::from_str("value"))
                 .and_then(|value| value.dyn_into::<Uint8Array>())
@@ -295,60 +229,13 @@ impl Task {
             // One copy of the chunk into wasm memory, reusing the buffer.
             chunk.resize(bytes.length() as usize, 0);
             bytes.copy_to(&mut chunk);
-            self.report(Signal::Activity)?;
-            self.parse(&mut parser, &chunk, &mut event_id)?;
+            stream.chunk(&chunk, &mut report)?;
         }
-    }
-
-    /// Parses one chunk, handing each event to the client as it completes, then the
-    /// end of the chunk.
-    fn parse(
-        &self,
-        parser: &mut Parser,
-        chunk: &[u8],
-        event_id: &mut Option<String>,
-    ) -> Result<(), Stop> {
-        let mut outcome = Ok(());
-        let fed = parser.feed(chunk, |item| {
-            if outcome.is_err() {
-                return;
-            }
-            let signal = match item {
-                Item::Event(event) => {
-                    keep_id(event_id, event.last_event_id);
-                    Signal::Event(event)
-                }
-                Item::Retry(ms) => Signal::Retry(Duration::from_millis(ms)),
-                Item::Comment(_) => return,
-            };
-            outcome = self.report(signal);
-        });
-        outcome?;
-        if let Err(error) = fed {
-            return Err(failed(
-                SseError::network(format!("{error}; reconnecting")),
-                FailureClass::Retryable,
-            ));
-        }
-        // An `id:` committed by a blank line with no data is no event, but it is the
-        // id to resume from. Ids only move on in stream order, so reporting it after
-        // the chunk's events keeps that order.
-        if let Some(id) = parser.last_event_id() {
-            if event_id.as_deref() != Some(id) {
-                keep_id(event_id, Some(id));
-                self.report(Signal::Id(id))?;
-            }
-        }
-        self.report(Signal::ChunkEnd)
     }
 }
 
 fn failed(error: SseError, class: FailureClass) -> Stop {
-    Stop::Failed(Failure {
-        error,
-        class,
-        retry_after: None,
-    })
+    Stop::failed(error, class)
 }
 
 fn invalid_headers(error: &JsValue) -> Stop {

@@ -1,0 +1,96 @@
+// The npm face's fetch transport: the request and the reads of its body, in JS. What
+// the response and its bytes mean (the verdict on the status, every byte parsed, every
+// failure classed) is decided in Rust: `sink` is an SseFetchSink from
+// src/bindings/js_fetch.rs. Doing the I/O here keeps async Rust and its futures
+// machinery out of the package, and spares a crossing per awaited promise.
+
+const message = (exception) => exception?.message ?? String(exception);
+
+// Starts a request; returns the function that aborts it. `headers` is a flat list of
+// names and values sent first; `makeHeaders`, when given, is called before the request
+// and its record (or the record its promise gives) is sent next.
+export function openStream(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink) {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  read(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink, signal)
+    .catch((exception) => {
+      if (!signal.aborted) sink.failed(`the fetch transport failed: ${message(exception)}`, false);
+    })
+    .finally(() => sink.free());
+  return () => controller.abort();
+}
+
+async function read(url, method, body, fixed, makeHeaders, lastEventId, withCredentials, sink, signal) {
+  const headers = new Headers();
+  for (let i = 0; i < fixed.length; i += 2) headers.set(fixed[i], fixed[i + 1]);
+  if (makeHeaders) {
+    let record;
+    try {
+      record = await makeHeaders();
+    } catch (exception) {
+      if (!signal.aborted) sink.failed(`the headers function failed: ${message(exception)}`, false);
+      return;
+    }
+    if (signal.aborted) return;
+    if (record === null || typeof record !== "object" || Array.isArray(record)) {
+      sink.failed("headers: expected an object of strings or a function that returns one", true);
+      return;
+    }
+    for (const [name, value] of Object.entries(record)) {
+      if (typeof value !== "string") {
+        sink.failed(`headers: the value of "${name}" must be a string`, true);
+        return;
+      }
+      try {
+        headers.set(name, value);
+      } catch (exception) {
+        sink.failed(`headers: "${name}": ${message(exception)}`, true);
+        return;
+      }
+    }
+  }
+  headers.set("accept", "text/event-stream");
+  if (lastEventId) headers.set("last-event-id", lastEventId);
+
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      body,
+      headers,
+      mode: "cors",
+      cache: "no-store",
+      credentials: withCredentials ? "include" : "same-origin",
+      signal,
+    });
+  } catch (exception) {
+    if (!signal.aborted) {
+      sink.failed(`could not reach the server (network error or CORS failure): ${message(exception)}`, false);
+    }
+    return;
+  }
+  if (signal.aborted) return;
+  const type = response.headers.get("content-type") ?? undefined;
+  const retryAfter = response.headers.get("retry-after") ?? undefined;
+  if (!sink.response(response.status, type, retryAfter)) return;
+  if (!response.body) {
+    sink.failed("the response has no body to read", false);
+    return;
+  }
+  const reader = response.body.getReader();
+  for (;;) {
+    let result;
+    try {
+      result = await reader.read();
+    } catch (exception) {
+      if (!signal.aborted) sink.failed(`the stream was lost: ${message(exception)}`, false);
+      return;
+    }
+    if (signal.aborted) return;
+    if (result.done) {
+      sink.ended();
+      return;
+    }
+    if (!sink.chunk(result.value)) return;
+  }
+}

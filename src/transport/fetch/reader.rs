@@ -1,0 +1,115 @@
+//! What a fetch response and its bytes mean, whoever reads them: the verdict on its
+//! status and headers, the signals its chunks hold, and how its end counts.
+
+use std::time::Duration;
+
+use crate::delivery::keep_id;
+use crate::parser::{Item, Parser};
+use crate::transport::{status, Failure, FailureClass, Signal};
+use crate::SseError;
+
+/// Why reading stopped before the stream ended by itself.
+pub(crate) enum Stop {
+    /// The connection was dropped: report nothing.
+    Dropped,
+    /// Report this and stop.
+    Failed(Failure),
+}
+
+impl Stop {
+    pub(crate) fn failed(error: SseError, class: FailureClass) -> Stop {
+        Stop::Failed(Failure {
+            error,
+            class,
+            retry_after: None,
+        })
+    }
+}
+
+/// One response body on its way to signals.
+pub(crate) struct StreamReader {
+    parser: Parser,
+    /// The id of the last event handed over, to spot an id set without an event.
+    event_id: Option<String>,
+}
+
+impl StreamReader {
+    pub(crate) fn new(max_event_size: usize) -> StreamReader {
+        StreamReader {
+            parser: Parser::with_max_event_size(max_event_size),
+            event_id: None,
+        }
+    }
+
+    /// The verdict on a response: `Ok` when its body is an event stream to read.
+    /// `retry_after` is the header as sent (seconds, or an HTTP date).
+    pub(crate) fn judge(
+        status_code: u16,
+        content_type: Option<&str>,
+        retry_after: Option<&str>,
+    ) -> Result<(), Failure> {
+        let retry_after = retry_after.and_then(|value| {
+            status::retry_after(value, |date| {
+                let at = js_sys::Date::parse(date);
+                let delay_ms = at - js_sys::Date::now();
+                at.is_finite()
+                    .then(|| Duration::try_from_secs_f64(delay_ms.max(0.0) / 1000.0).ok())
+                    .flatten()
+            })
+        });
+        status::judge(status_code, content_type, retry_after)
+    }
+
+    /// Parses one chunk, handing each event to `report` as it completes, then the end
+    /// of the chunk. `report` says whether to go on.
+    pub(crate) fn chunk(
+        &mut self,
+        chunk: &[u8],
+        report: &mut dyn FnMut(Signal<'_>) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        report(Signal::Activity)?;
+        let event_id = &mut self.event_id;
+        let mut outcome = Ok(());
+        let fed = self.parser.feed(chunk, |item| {
+            if outcome.is_err() {
+                return;
+            }
+            let signal = match item {
+                Item::Event(event) => {
+                    keep_id(event_id, event.last_event_id);
+                    Signal::Event(event)
+                }
+                Item::Retry(ms) => Signal::Retry(Duration::from_millis(ms)),
+                Item::Comment(_) => return,
+            };
+            outcome = report(signal);
+        });
+        outcome?;
+        if let Err(error) = fed {
+            return Err(Stop::failed(
+                SseError::network(format!("{error}; reconnecting")),
+                FailureClass::Retryable,
+            ));
+        }
+        // An `id:` committed by a blank line with no data is no event, but it is the
+        // id to resume from. Ids only move on in stream order, so reporting it after
+        // the chunk's events keeps that order.
+        if let Some(id) = self.parser.last_event_id() {
+            if self.event_id.as_deref() != Some(id) {
+                keep_id(&mut self.event_id, Some(id));
+                report(Signal::Id(id))?;
+            }
+        }
+        report(Signal::ChunkEnd)
+    }
+
+    /// The body ended: the server closed the stream.
+    pub(crate) fn ended(&mut self) -> Failure {
+        self.parser.finish();
+        Failure {
+            error: SseError::network("the server ended the stream"),
+            class: FailureClass::Ended,
+            retry_after: None,
+        }
+    }
+}
