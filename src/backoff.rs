@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::SseError;
+use crate::{millis, SseError};
 
 /// How the computed delay is randomised, so that many clients dropped by one server
 /// restart do not all come back in the same instant.
@@ -188,8 +188,8 @@ impl Backoff {
         if self.max < self.initial {
             return Err(SseError::invalid(format!(
                 "backoff max: {} ms is below the initial delay of {} ms",
-                millis(self.max),
-                millis(self.initial)
+                millis::whole(self.max),
+                millis::whole(self.initial)
             )));
         }
         Ok(())
@@ -198,8 +198,8 @@ impl Backoff {
     /// The capped delay before jitter for the attempt numbered `attempt` (0 for the
     /// first reconnect).
     pub fn base_delay(&self, attempt: u32) -> Duration {
-        let initial_ms = self.initial.as_secs_f64() * 1000.0;
-        let max_ms = self.max.as_secs_f64() * 1000.0;
+        let initial_ms = millis::of(self.initial);
+        let max_ms = millis::of(self.max);
         // powi saturates to infinity rather than overflowing, and min() then caps it.
         let exponent = i32::try_from(attempt).unwrap_or(i32::MAX);
         let grown = initial_ms * self.factor.powi(exponent);
@@ -221,22 +221,22 @@ impl Backoff {
         };
         match self.jitter {
             Jitter::None => base,
-            Jitter::Full => base.mul_f64(random),
+            Jitter::Full => scaled(base, random),
             Jitter::Equal => {
                 let half = base / 2;
-                half + half.mul_f64(random)
+                half + scaled(half, random)
             }
         }
     }
 }
 
-/// Whole milliseconds, for messages.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+/// `duration` times `factor` (in `[0, 1]`).
+fn scaled(duration: Duration, factor: f64) -> Duration {
+    millis::duration(millis::of(duration) * factor).unwrap_or(duration)
 }
 
 fn millis_to_duration(ms: f64) -> Duration {
-    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)
+    millis::duration(ms).unwrap_or(Duration::MAX)
 }
 
 /// What to do after a connection failed.

@@ -137,17 +137,21 @@ impl fmt::Display for SseError {
                 message,
                 ..
             } => write!(f, "could not decode a \"{event_type}\" event: {message}"),
-            SseError::Http { status, message } => write!(f, "HTTP {status}: {message}"),
+            // Every number is printed as a u64: one integer formatter in the package.
+            SseError::Http { status, message } => {
+                write!(f, "HTTP {}: {message}", u64::from(*status))
+            }
             SseError::Network { message } => write!(f, "network: {message}"),
             SseError::ContentType { content_type } => write!(
                 f,
                 "expected Content-Type text/event-stream, got \"{content_type}\""
             ),
             SseError::Idle { timeout } => {
-                let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+                let ms = crate::millis::whole(*timeout);
                 write!(f, "nothing arrived for {ms} ms")
             }
             SseError::RetriesExhausted { attempts } => {
+                let attempts = u64::from(*attempts);
                 write!(f, "gave up after {attempts} reconnect attempts")
             }
             SseError::Invalid { message } => write!(f, "invalid: {message}"),

@@ -53,6 +53,7 @@ mod dispatch;
 mod event;
 mod listener;
 mod machine;
+mod millis;
 pub mod parser;
 mod runtime;
 #[cfg(feature = "small-alloc")]

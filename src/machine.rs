@@ -10,7 +10,6 @@
 //! Time and the random draw for jitter are arguments, so every transition is tested
 //! natively; `client.rs` carries the effects out with real connections and timers.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::backoff::{Backoff, RetryDecision, RetryState};
@@ -33,7 +32,7 @@ pub(crate) enum Effect {
     Error(SseError),
 }
 
-pub(crate) type Effects = VecDeque<Effect>;
+pub(crate) type Effects = Vec<Effect>;
 
 pub(crate) struct Machine {
     state: ConnectionState,
@@ -66,7 +65,7 @@ impl Machine {
         let mut effects = Effects::new();
         if self.state != ConnectionState::Closed {
             self.set_state(ConnectionState::Connecting, &mut effects);
-            effects.push_back(Effect::Connect);
+            effects.push(Effect::Connect);
         }
         effects
     }
@@ -110,7 +109,7 @@ impl Machine {
         if self.state == ConnectionState::Closed {
             return effects;
         }
-        effects.push_back(Effect::Error(failure.error));
+        effects.push(Effect::Error(failure.error));
         if let Some(retry_after) = failure.retry_after {
             self.retry.set_retry_after(retry_after);
         }
@@ -129,11 +128,11 @@ impl Machine {
                     ConnectionState::Reconnecting { attempt, delay },
                     &mut effects,
                 );
-                effects.push_back(Effect::Wait(delay));
+                effects.push(Effect::Wait(delay));
             }
             RetryDecision::Exhausted { attempts } => {
                 let exhausted = SseError::RetriesExhausted { attempts };
-                effects.push_back(Effect::Error(exhausted));
+                effects.push(Effect::Error(exhausted));
                 self.close_into(&mut effects);
             }
         }
@@ -150,14 +149,14 @@ impl Machine {
     fn close_into(&mut self, effects: &mut Effects) {
         if self.state != ConnectionState::Closed {
             self.set_state(ConnectionState::Closed, effects);
-            effects.push_back(Effect::Stop);
+            effects.push(Effect::Stop);
         }
     }
 
     fn set_state(&mut self, state: ConnectionState, effects: &mut Effects) {
         if self.state != state {
             self.state = state;
-            effects.push_back(Effect::State(state));
+            effects.push(Effect::State(state));
         }
     }
 }

@@ -24,7 +24,7 @@ extern "C" {
 
 /// Time since the page's time origin; only differences matter.
 pub(crate) fn now() -> Duration {
-    Duration::try_from_secs_f64(performance_now().max(0.0) / 1000.0).unwrap_or(Duration::ZERO)
+    crate::millis::duration(performance_now()).unwrap_or(Duration::ZERO)
 }
 
 /// A draw from `[0, 1)` for jitter.
@@ -93,10 +93,17 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    pub(crate) fn new(delay: Duration, callback: impl FnOnce() + 'static) -> Timer {
-        let callback = Tracked::new(Closure::once(callback));
+    pub(crate) fn new(delay: Duration, callback: Box<dyn FnOnce()>) -> Timer {
+        // One closure type for every timer (a `Closure::once` per caller would each
+        // bring their own glue into the package).
+        let mut callback = Some(callback);
+        let callback = Tracked::new(Closure::<dyn FnMut()>::new(move || {
+            if let Some(callback) = callback.take() {
+                callback();
+            }
+        }));
         // setTimeout treats anything above i32::MAX ms (about 24.8 days) as 0.
-        let ms = i32::try_from(delay.as_millis()).unwrap_or(i32::MAX);
+        let ms = i32::try_from(crate::millis::whole(delay)).unwrap_or(i32::MAX);
         let handle = set_timeout(callback.function(), ms);
         Timer {
             handle,

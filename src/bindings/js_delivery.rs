@@ -109,12 +109,19 @@ impl Batch {
     }
 }
 
-/// The length of `text` in UTF-16 code units, without decoding it when it is ASCII.
+/// The length of `text` in UTF-16 code units: one per UTF-8 sequence, two for the
+/// four-byte ones (outside the BMP). ASCII, the rule, is counted in one pass.
 fn utf16_len(text: &str) -> u32 {
     let units = if text.is_ascii() {
         text.len()
     } else {
-        text.chars().map(char::len_utf16).sum()
+        text.bytes()
+            .map(|byte| match byte {
+                0x80..=0xBF => 0,
+                0xF0..=0xFF => 2,
+                _ => 1,
+            })
+            .sum()
     };
     u32::try_from(units).unwrap_or(u32::MAX)
 }
@@ -188,7 +195,7 @@ impl Delivery for JsDelivery {
 
     fn last_event_at(&self) -> Option<Duration> {
         let stamp = self.hub.last_event_at()?;
-        Duration::try_from_secs_f64(stamp.max(0.0) / 1000.0).ok()
+        crate::millis::duration(stamp)
     }
 
     fn event_types(&self) -> Vec<String> {
@@ -273,7 +280,7 @@ impl Delivery for JsDelivery {
     fn state(&self, state: ConnectionState) {
         let (attempt, delay_ms) = match state {
             ConnectionState::Reconnecting { attempt, delay } => {
-                (Some(attempt), Some(delay.as_secs_f64() * 1000.0))
+                (Some(attempt), Some(crate::millis::of(delay)))
             }
             _ => (None, None),
         };

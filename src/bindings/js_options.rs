@@ -258,7 +258,7 @@ fn millis<O: OptionsObject>(field: &str, ms: f64) -> Result<Duration, SseError> 
             O::show(ms)
         )));
     }
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+    crate::millis::duration(ms).ok_or_else(|| {
         SseError::invalid(format!(
             "{field}: {} milliseconds is too large",
             O::show(ms)
@@ -287,8 +287,7 @@ fn count<O: OptionsObject>(field: &str, value: f64) -> Result<u32, SseError> {
         Ok(value as u32)
     } else {
         Err(SseError::invalid(format!(
-            "{field}: expected a whole number from 0 to {} or null, got {}",
-            u32::MAX,
+            "{field}: expected a whole number from 0 to 4294967295 or null, got {}",
             O::show(value)
         )))
     }

@@ -212,20 +212,32 @@ impl SseClientBuilder {
     /// Whether the options ask for `fetch`, or an error when they ask for more than the
     /// chosen transport can do.
     fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
-        let wants_fetch: Vec<&str> = [
-            (!self.headers.is_empty() || self.header_fn.is_some()).then_some("headers"),
-            self.method.as_ref().map(|_| "method"),
-            self.body.as_ref().map(|_| "body"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let fetch = match (self.transport, wants_fetch.first()) {
+        // What only fetch can send, by option name.
+        let mut wants_fetch = String::new();
+        for (given, option) in [
+            (
+                !self.headers.is_empty() || self.header_fn.is_some(),
+                "headers",
+            ),
+            (self.method.is_some(), "method"),
+            (self.body.is_some(), "body"),
+        ] {
+            if given {
+                if !wants_fetch.is_empty() {
+                    wants_fetch.push_str(", ");
+                }
+                wants_fetch.push_str(option);
+            }
+        }
+        let first = wants_fetch
+            .split(',')
+            .next()
+            .filter(|option| !option.is_empty());
+        let fetch = match (self.transport, first) {
             (Transport::EventSource, Some(option)) => {
                 return Err(SseError::invalid(format!(
-                    "{option}: the \"eventsource\" transport cannot send {}; use the \
-                     \"fetch\" or \"auto\" transport",
-                    wants_fetch.join(", ")
+                    "{option}: the \"eventsource\" transport cannot send {wants_fetch}; use \
+                     the \"fetch\" or \"auto\" transport"
                 )));
             }
             (Transport::Fetch, _) | (Transport::Auto, Some(_)) => true,

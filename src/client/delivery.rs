@@ -104,7 +104,7 @@ impl Delivery for RustDelivery {
     fn last_event_at(&self) -> Option<Duration> {
         let view = self.connection.borrow();
         let stamp = view.last.as_ref()?.time_stamp();
-        Duration::try_from_secs_f64(stamp.max(0.0) / 1000.0).ok()
+        crate::millis::duration(stamp)
     }
 
     fn event_types(&self) -> Vec<String> {

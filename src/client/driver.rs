@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use crate::delivery::Delivery;
-use crate::machine::{Effect, Effects, Machine};
+use crate::machine::{Effect, Machine};
 use crate::runtime::{self, Timer};
 use crate::transport::{
     self, Connection, Failure, FailureClass, FetchConfig, FetchRequest, Request, Signal,
@@ -25,6 +25,16 @@ pub(crate) struct Config {
     pub(crate) idle_timeout: Option<Duration>,
     /// `Some` when the fetch transport was chosen.
     pub(crate) fetch: Option<Rc<FetchConfig>>,
+}
+
+/// What happened, for the machine.
+enum Input {
+    /// The first request, or the one a retry timer waited for.
+    Connect,
+    Reconnect,
+    Close,
+    Opened,
+    Failed(Failure),
 }
 
 pub(crate) struct Driver {
@@ -67,18 +77,18 @@ impl Driver {
             }),
             last_activity: Cell::new(Duration::ZERO),
         });
-        driver.step(Machine::connect);
+        driver.step(Input::Connect);
         driver
     }
 
     /// Drops the current connection and connects again now, resuming.
     pub(crate) fn reconnect(&self) {
-        self.step(Machine::reconnect);
+        self.step(Input::Reconnect);
     }
 
     /// Closes for good.
     pub(crate) fn close(&self) {
-        self.step(Machine::close);
+        self.step(Input::Close);
     }
 
     pub(crate) fn state(&self) -> ConnectionState {
@@ -127,31 +137,46 @@ impl Driver {
 
     /// Feeds one input to the machine and carries out what it asks for. Deliveries
     /// wait until no borrow is held, because handlers may call back into the client.
-    fn step(&self, input: impl FnOnce(&mut Machine) -> Effects) {
+    fn step(&self, input: Input) {
         let mut effects = {
             let mut core = self.core.borrow_mut();
             self.catch_up(&mut core);
-            input(&mut core.machine)
+            let machine = &mut core.machine;
+            match input {
+                Input::Connect => machine.connect(),
+                Input::Reconnect => machine.reconnect(),
+                Input::Close => machine.close(),
+                Input::Opened => machine.opened(runtime::now()),
+                Input::Failed(failure) => {
+                    machine.failed(failure, runtime::now(), runtime::random())
+                }
+            }
         };
         // States and errors, handed over once the machine's effects are carried out.
         let mut reports = Vec::new();
-        while let Some(effect) = effects.pop_front() {
-            match effect {
-                Effect::State(_) | Effect::Error(_) => reports.push(effect),
-                Effect::Connect => {
-                    if let Err(error) = self.open_connection() {
-                        let failure = Failure {
-                            error,
-                            class: FailureClass::Fatal,
-                            retry_after: None,
-                        };
-                        let mut core = self.core.borrow_mut();
-                        effects.extend(core.machine.failed(failure, runtime::now(), 0.0));
+        while !effects.is_empty() {
+            // A connection that cannot even be made is a fatal failure, whose effects
+            // come next (the machine always asks to connect last).
+            let mut next = Vec::new();
+            for effect in effects {
+                match effect {
+                    Effect::State(_) | Effect::Error(_) => reports.push(effect),
+                    Effect::Connect => {
+                        if let Err(error) = self.open_connection() {
+                            let failure = Failure {
+                                error,
+                                class: FailureClass::Fatal,
+                                retry_after: None,
+                            };
+                            let mut core = self.core.borrow_mut();
+                            next = core.machine.failed(failure, runtime::now(), 0.0);
+                        }
                     }
+                    Effect::Wait(delay) => self.start_retry_timer(delay),
+                    Effect::Stop => self.let_go(&mut self.core.borrow_mut()),
                 }
-                Effect::Wait(delay) => self.start_retry_timer(delay),
-                Effect::Stop => self.let_go(&mut self.core.borrow_mut()),
             }
+            effects = next;
         }
         for report in reports {
             match report {
@@ -223,22 +248,28 @@ impl Driver {
         let mut core = self.core.borrow_mut();
         self.let_go(&mut core);
         let (generation, weak) = (core.generation, self.weak.clone());
-        core.retry_timer = Some(Timer::new(delay, move || {
-            if let Some(driver) = weak.upgrade() {
-                if driver.core.borrow().generation == generation {
-                    driver.step(Machine::connect);
+        core.retry_timer = Some(Timer::new(
+            delay,
+            Box::new(move || {
+                if let Some(driver) = weak.upgrade() {
+                    if driver.core.borrow().generation == generation {
+                        driver.step(Input::Connect);
+                    }
                 }
-            }
-        }));
+            }),
+        ));
     }
 
     fn idle_timer(&self, generation: u64, after: Duration) -> Timer {
         let weak = self.weak.clone();
-        Timer::new(after, move || {
-            if let Some(driver) = weak.upgrade() {
-                driver.on_idle_timer(generation);
-            }
-        })
+        Timer::new(
+            after,
+            Box::new(move || {
+                if let Some(driver) = weak.upgrade() {
+                    driver.on_idle_timer(generation);
+                }
+            }),
+        )
     }
 
     fn on_idle_timer(&self, generation: u64) {
@@ -279,13 +310,13 @@ impl Driver {
                     self.last_activity.set(runtime::now());
                 }
             }
-            Signal::Opened => self.step(|machine| machine.opened(runtime::now())),
+            Signal::Opened => self.step(Input::Opened),
             Signal::Retry(retry) => self.core.borrow_mut().machine.server_retry(retry),
             Signal::Failed(failure) => self.fail(failure),
         }
     }
 
     fn fail(&self, failure: Failure) {
-        self.step(|machine| machine.failed(failure, runtime::now(), runtime::random()));
+        self.step(Input::Failed(failure));
     }
 }

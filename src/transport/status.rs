@@ -41,12 +41,15 @@ pub(crate) fn judge(
         408 | 429 | 500..=599 => Err(Failure {
             retry_after,
             ..http(
-                format!("the server answered {status}; retrying"),
+                format!("the server answered {}; retrying", u64::from(status)),
                 FailureClass::Retryable,
             )
         }),
         _ => Err(http(
-            format!("the server answered {status}, which is not retried"),
+            format!(
+                "the server answered {}, which is not retried",
+                u64::from(status)
+            ),
             FailureClass::Fatal,
         )),
     }
@@ -56,7 +59,7 @@ pub(crate) fn judge(
 pub(crate) fn is_event_stream(content_type: &str) -> bool {
     let media_type = content_type.split(';').next().unwrap_or("");
     media_type
-        .trim_matches(|c| c == ' ' || c == '\t')
+        .trim_ascii()
         .eq_ignore_ascii_case("text/event-stream")
 }
 
@@ -66,10 +69,15 @@ pub(crate) fn retry_after(
     value: &str,
     date_delay: impl FnOnce(&str) -> Option<Duration>,
 ) -> Option<Duration> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // More digits than a u64 holds means "a very long time": saturate.
-        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+        let seconds = value.bytes().fold(0u64, |seconds, digit| {
+            seconds
+                .saturating_mul(10)
+                .saturating_add(u64::from(digit - b'0'))
+        });
+        return Some(Duration::from_secs(seconds));
     }
     date_delay(value)
 }

@@ -53,7 +53,7 @@ impl StreamReader {
                 let at = js_sys::Date::parse(date);
                 let delay_ms = at - js_sys::Date::now();
                 at.is_finite()
-                    .then(|| Duration::try_from_secs_f64(delay_ms.max(0.0) / 1000.0).ok())
+                    .then(|| crate::millis::duration(delay_ms.max(0.0)))
                     .flatten()
             })
         });
