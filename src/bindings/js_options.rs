@@ -11,9 +11,11 @@
 //! `backoff.maxRetries`); a known key with a value of the wrong type or out of range is
 //! an [`SseError::Invalid`] that names the key and says what was expected.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use crate::backoff::{Backoff, Jitter};
+use crate::transport::HeaderFuture;
 use crate::{SseClient, SseClientBuilder, SseError, Transport};
 
 /// One value of an options object, as far as the checks need to know it.
@@ -59,58 +61,64 @@ pub(crate) fn read<O: OptionsObject>(
     options: Option<&O>,
     headers: Option<HeadersOption>,
 ) -> Result<Settings, SseError> {
-    let mut builder = SseClient::builder(url);
-    let Some(options) = options else {
-        return Ok(Settings {
-            builder,
-            json: true,
-        });
+    let mut settings = Settings {
+        builder: SseClient::builder(url),
+        json: true,
     };
+    if let Some(options) = options {
+        read_into(&mut settings, options, headers)?;
+    }
+    Ok(settings)
+}
+
+fn read_into<O: OptionsObject>(
+    settings: &mut Settings,
+    options: &O,
+    headers: Option<HeadersOption>,
+) -> Result<(), SseError> {
+    let builder = &mut settings.builder;
     let field = Field {
         options,
         prefix: "",
     };
-    let transport = match field.text("transport")?.as_deref() {
-        None | Some("auto") => Transport::Auto,
-        Some("eventsource") => Transport::EventSource,
-        Some("fetch") => Transport::Fetch,
-        Some(other) => {
-            return Err(SseError::invalid(format!(
-                "transport: expected \"auto\", \"eventsource\" or \"fetch\", got \"{other}\""
-            )))
-        }
-    };
-    builder = builder.transport(transport);
-    if let Some(method) = field.text("method")? {
-        builder = builder.method(method);
+    if let Some(transport) = field.text("transport")? {
+        builder.transport = match transport.as_str() {
+            "auto" => Transport::Auto,
+            "eventsource" => Transport::EventSource,
+            "fetch" => Transport::Fetch,
+            other => {
+                return Err(SseError::invalid(format!(
+                    "transport: expected \"auto\", \"eventsource\" or \"fetch\", got \"{other}\""
+                )))
+            }
+        };
     }
-    if let Some(body) = field.text("body")? {
-        builder = builder.body(body);
-    }
+    builder.method = field.text("method")?;
+    builder.body = field.text("body")?;
     match headers {
         None => {}
-        Some(HeadersOption::Fixed(headers)) => {
-            for (name, value) in headers {
-                builder = builder.header(name, value);
-            }
-        }
+        Some(HeadersOption::Fixed(headers)) => builder.headers = headers,
         // The builder needs only to know that headers come (the transport follows from
         // that); the JS reader calls the function itself.
-        Some(HeadersOption::Made) => builder = builder.headers_with(Vec::new),
+        Some(HeadersOption::Made) => {
+            builder.header_fn = Some(Rc::new(|| {
+                Box::pin(std::future::ready(Ok(Vec::new()))) as HeaderFuture
+            }));
+        }
     }
     if let Some(bytes) = field.number("maxEventSize")? {
-        builder = builder.max_event_size(size::<O>("maxEventSize", bytes)?);
+        builder.max_event_size = size::<O>("maxEventSize", bytes)?;
     }
     if let Some(with_credentials) = field.boolean("withCredentials")? {
-        builder = builder.with_credentials(with_credentials);
+        builder.with_credentials = with_credentials;
     }
     match field.options.get("backoff") {
         Value::Absent | Value::Null => {}
-        Value::Object(backoff) => builder = builder.backoff(read_backoff(&backoff)?),
+        Value::Object(backoff) => builder.backoff = read_backoff(&backoff)?,
         other => return Err(wrong::<O>("backoff", "an object", &other)),
     }
     if let Some(resume) = field.boolean("resume")? {
-        builder = builder.resume(resume);
+        builder.resume = resume;
     }
     if let Some(name) = field.text("resumeParam")? {
         if name.is_empty() {
@@ -118,13 +126,13 @@ pub(crate) fn read<O: OptionsObject>(
                 "resumeParam: expected a non-empty query parameter name",
             ));
         }
-        builder = builder.resume_param(name);
+        builder.resume_param = name;
     }
     if let Some(id) = field.text("lastEventId")? {
-        builder = builder.last_event_id(id);
+        builder.last_event_id = id;
     }
     if let Some(reconnect_on_end) = field.boolean("reconnectOnEnd")? {
-        builder = builder.reconnect_on_end(reconnect_on_end);
+        builder.reconnect_on_end = reconnect_on_end;
     }
     if let Some(ms) = field.number("idleTimeoutMs")? {
         let timeout = millis::<O>("idleTimeoutMs", ms)?;
@@ -133,12 +141,12 @@ pub(crate) fn read<O: OptionsObject>(
                 "idleTimeoutMs: expected a positive number of milliseconds or null, got 0",
             ));
         }
-        builder = builder.idle_timeout(Some(timeout));
+        builder.idle_timeout = Some(timeout);
     }
-    Ok(Settings {
-        builder,
-        json: field.boolean("json")?.unwrap_or(true),
-    })
+    if let Some(json) = field.boolean("json")? {
+        settings.json = json;
+    }
+    Ok(())
 }
 
 fn read_backoff<O: OptionsObject>(options: &O) -> Result<Backoff, SseError> {
