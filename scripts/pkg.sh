@@ -21,6 +21,7 @@ esac
 
 wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --no-default-features --features js,small-alloc
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
+node scripts/minify-pkg.mjs "$PKG_DIR"
 # wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
 rm -f "$PKG_DIR/.gitignore"
 # wasm-bindgen declares `[Symbol.dispose]()` on every class. It fails type checking for
@@ -34,6 +35,7 @@ if grep -q 'Symbol\.dispose' "$PKG_DIR/sse_wasm.d.ts"; then
 fi
 
 wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
-js_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm.js" | wc -c)"
+# Every script a page loads: the glue and the snippets it imports.
+js_gz="$(find "$PKG_DIR" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c)"
 printf 'pkg: %s/sse_wasm_bg.wasm %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm_bg.wasm")" "$wasm_gz"
-printf 'pkg: %s/sse_wasm.js       %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm.js")" "$js_gz"
+printf 'pkg: %s/**/*.js           %d bytes, %d gzip -9\n' "$PKG_DIR" "$(find "$PKG_DIR" -name '*.js' -print0 | xargs -0 cat | wc -c)" "$js_gz"

@@ -391,19 +391,18 @@ fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
             "headers: expected an object of strings or a function that returns one",
         ));
     }
-    js_sys::Object::entries(record.unchecked_ref())
-        .iter()
-        .map(|entry| {
-            let field = |index| Reflect::get_u32(&entry, index).ok()?.as_string();
-            match (field(0), field(1)) {
-                (Some(name), Some(value)) => Ok((name, value)),
-                (name, _) => Err(SseError::invalid(format!(
-                    "headers: the value of \"{}\" must be a string",
-                    name.unwrap_or_default()
-                ))),
-            }
-        })
-        .collect()
+    let mut headers = Vec::new();
+    for entry in js_sys::Object::entries(record.unchecked_ref()).iter() {
+        let field = |index| Reflect::get_u32(&entry, index).ok()?.as_string();
+        let name = field(0).unwrap_or_default();
+        let Some(value) = field(1) else {
+            return Err(SseError::invalid(format!(
+                "headers: the value of \"{name}\" must be a string"
+            )));
+        };
+        headers.push((name, value));
+    }
+    Ok(headers)
 }
 
 /// Accepts only functions as handlers, so a mistake shows at the call that made it.
