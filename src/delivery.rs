@@ -28,21 +28,31 @@ pub(crate) struct Progress {
     pub(crate) id: Option<String>,
 }
 
-/// A function a native `EventSource` calls with its events of one type.
-pub(crate) enum NativeListener {
-    /// A Rust closure.
-    Closure(Tracked<dyn FnMut(web_sys::Event)>),
-    /// A JS function made outside wasm (it owns nothing of ours).
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
-    Function(js_sys::Function),
+/// A function a native `EventSource` calls with its events of one type: a Rust closure
+/// (which the listener owns and frees), or a JS function made outside wasm.
+pub(crate) struct NativeListener {
+    function: js_sys::Function,
+    _closure: Option<Tracked<dyn FnMut(web_sys::Event)>>,
 }
 
 impl NativeListener {
-    pub(crate) fn function(&self) -> &js_sys::Function {
-        match self {
-            NativeListener::Closure(closure) => closure.function(),
-            NativeListener::Function(function) => function,
+    pub(crate) fn closure(closure: Tracked<dyn FnMut(web_sys::Event)>) -> NativeListener {
+        let function = closure.function().clone();
+        NativeListener {
+            _closure: Some(closure),
+            ..NativeListener::function(function)
         }
+    }
+
+    pub(crate) fn function(function: js_sys::Function) -> NativeListener {
+        NativeListener {
+            function,
+            _closure: None,
+        }
+    }
+
+    pub(crate) fn as_function(&self) -> &js_sys::Function {
+        &self.function
     }
 }
 

@@ -19,7 +19,7 @@ impl Listener {
         callback: NativeListener,
     ) -> Listener {
         // addEventListener only throws for a non-callable listener, which this is not.
-        let _ = target.add_event_listener_with_callback(event_type, callback.function());
+        let _ = target.add_event_listener_with_callback(event_type, callback.as_function());
         Listener {
             target: target.clone(),
             event_type: event_type.to_owned(),
@@ -34,7 +34,7 @@ impl Listener {
         callback: impl FnMut(web_sys::Event) + 'static,
     ) -> Listener {
         let callback = Tracked::new(Closure::<dyn FnMut(web_sys::Event)>::new(callback));
-        Listener::new(target, event_type, NativeListener::Closure(callback))
+        Listener::new(target, event_type, NativeListener::closure(callback))
     }
 }
 
@@ -42,6 +42,6 @@ impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self
             .target
-            .remove_event_listener_with_callback(&self.event_type, self.callback.function());
+            .remove_event_listener_with_callback(&self.event_type, self.callback.as_function());
     }
 }

@@ -207,7 +207,7 @@ impl Delivery for JsDelivery {
     }
 
     fn native_listener(&self, event_type: &str) -> NativeListener {
-        NativeListener::Function(self.hub.listener(event_type))
+        NativeListener::function(self.hub.listener(event_type))
     }
 
     fn open_fetch(

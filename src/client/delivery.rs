@@ -124,7 +124,7 @@ impl Delivery for RustDelivery {
                 delivery.native(&event_type, event.unchecked_into());
             }
         });
-        NativeListener::Closure(Tracked::new(closure))
+        NativeListener::closure(Tracked::new(closure))
     }
 
     fn open_fetch(
