@@ -41,6 +41,8 @@ fmt:
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+	cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features --features js,small-alloc -- -D warnings
 	cargo clippy -p sse-wasm --all-targets --features leptos,leptos/csr --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p sse-wasm --all-targets --features yew,yew/csr --target wasm32-unknown-unknown -- -D warnings
 

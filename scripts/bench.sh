@@ -48,6 +48,13 @@ wasm-bindgen --target web --no-typescript --out-dir "$OUT/floor" \
     "$OUT/cargo-floor/wasm32-unknown-unknown/release/sse_wasm_floor.wasm"
 wasm_opt "$OUT/floor/sse_wasm_floor_bg.wasm" -o "$OUT/floor/sse_wasm_floor_bg.wasm"
 
+say "building the Rust API's size row (bench/core)"
+CARGO_TARGET_DIR="$OUT/cargo-core" cargo build --quiet --release --target wasm32-unknown-unknown \
+    --manifest-path bench/core/Cargo.toml
+wasm-bindgen --target web --no-typescript --out-dir "$OUT/core" \
+    "$OUT/cargo-core/wasm32-unknown-unknown/release/sse_wasm_core_size.wasm"
+wasm_opt "$OUT/core/sse_wasm_core_size_bg.wasm" -o "$OUT/core/sse_wasm_core_size_bg.wasm"
+
 say "building the Leptos example (release, wasm-opt)"
 leptos_features="$(cargo metadata --format-version 1 --no-deps |
     node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -59,12 +66,16 @@ wasm-bindgen --target web --no-typescript --out-dir "$OUT/leptos" \
     "$OUT/cargo-leptos/wasm32-unknown-unknown/release/examples/leptos_ticker.wasm"
 wasm_opt "$OUT/leptos/leptos_ticker_bg.wasm" -o "$OUT/leptos/leptos_ticker_bg.wasm"
 
+# The package's scripts are measured as a page loads them: the glue and every snippet.
+pkg_js_gz() { find "$OUT/pkg" -name '*.js' ! -name inline.js -print0 | xargs -0 cat | gzip -9 | wc -c; }
 cat >"$OUT/sizes.json" <<EOF
 {
   "wasm": $(gz "$OUT/pkg/sse_wasm_bg.wasm"),
-  "glue": $(gz "$OUT/pkg/sse_wasm.js"),
+  "js": $(pkg_js_gz),
+  "inline": $(gz "$OUT/pkg/inline.js"),
   "floorWasm": $(gz "$OUT/floor/sse_wasm_floor_bg.wasm"),
   "floorGlue": $(gz "$OUT/floor/sse_wasm_floor.js"),
+  "coreWasm": $(gz "$OUT/core/sse_wasm_core_size_bg.wasm"),
   "leptosWasm": $(gz "$OUT/leptos/leptos_ticker_bg.wasm")
 }
 EOF
@@ -95,7 +106,8 @@ kill "$server_pid" 2>/dev/null || true
 
 status=0
 node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
-    --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" >"$ROOT/target/bench.md" || status=$?
+    --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" --svg "$ROOT/docs/bench.svg" \
+    >"$ROOT/target/bench.md" || status=$?
 cat "$ROOT/target/bench.md"
-say "table written to target/bench.md ($((SECONDS - started)) s)"
+say "table written to target/bench.md, chart to docs/bench.svg ($((SECONDS - started)) s)"
 exit "$status"

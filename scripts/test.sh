@@ -253,13 +253,16 @@ fi
 run_step check "fmt" cargo fmt --all --check
 run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
-# The library as a Rust app gets it, without the features the suites turn on.
-run_step check "clippy (wasm32, no features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown -- -D warnings
+# The library as a Rust app gets it, without the features the suites turn on; with no
+# feature at all; and as the npm package is built.
+run_step check "clippy (wasm32, default features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown -- -D warnings
+run_step check "clippy (wasm32, no features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+run_step check "clippy (wasm32, npm package)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features --features js,small-alloc -- -D warnings
 # The bench crates are workspaces of their own (bench/wasm, bench/floor): `make bench`
 # builds them, so a change of the library's API must not leave them broken.
 bench_crates_check() {
     local manifest
-    for manifest in bench/wasm/Cargo.toml bench/floor/Cargo.toml; do
+    for manifest in bench/wasm/Cargo.toml bench/floor/Cargo.toml bench/core/Cargo.toml; do
         cargo fmt --check --manifest-path "$manifest" &&
             CARGO_TARGET_DIR="$ROOT/target/bench-check" cargo clippy --manifest-path "$manifest" \
                 --target wasm32-unknown-unknown -- -D warnings || return 1
