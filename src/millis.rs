@@ -11,8 +11,8 @@ const MAX_MS: f64 = u64::MAX as f64 / 1e6;
 
 /// `ms` milliseconds, to the nanosecond; `None` for a negative, NaN or huge number.
 pub(crate) fn duration(ms: f64) -> Option<Duration> {
-    // `!(ms >= 0.0)` is also true for NaN.
-    if !(ms >= 0.0) || ms >= MAX_MS {
+    // NaN is in no range.
+    if !(0.0..MAX_MS).contains(&ms) {
         return None;
     }
     Some(Duration::from_nanos((ms * 1e6) as u64))
