@@ -124,11 +124,12 @@ add(
   `${ratio(npmTotal, sizes.floorWasm + sizes.floorGlue)} of the floor's wasm + glue`,
   `≤ ${integer(SIZE_TARGET)} B: ${npmTotal <= SIZE_TARGET ? "met" : "**missed**"}`,
 );
-add("3i", "npm package: `sse-wasm/inline` (inline.js, the wasm embedded in base64)", bytes(sizes.inline), `${ratio(sizes.inline, npmTotal)} of 3t`);
+const inlineTotal = sizes.inline + sizes.js;
+add("3i", "npm package: `sse-wasm/inline`, what it downloads (inline.js with the wasm in base64, + 3b)", bytes(inlineTotal), `${ratio(inlineTotal, npmTotal)} of 3t`);
 add("3d", "Rust app on the Rust API with typed JSON handlers (bench/core: `on::<T>`, feature json), same profile and wasm-opt", bytes(sizes.coreWasm), `${ratio(sizes.coreWasm, sizes.floorWasm)} of 3a-base`);
 add("3c", "Leptos example (examples/leptos_ticker) `.wasm`, release, wasm-opt -Oz", bytes(sizes.leptosWasm), `${ratio(sizes.leptosWasm, sizes.coreWasm)} of 3d (the framework included)`);
 bars.push(["size", "3t", "npm package (wasm + JS)", npmTotal, sizes.floorWasm + sizes.floorGlue, SIZE_TARGET]);
-bars.push(["size", "3i", "npm package, inline entry", sizes.inline, sizes.floorWasm + sizes.floorGlue, SIZE_TARGET]);
+bars.push(["size", "3i", "npm package, inline entry", inlineTotal, sizes.floorWasm + sizes.floorGlue, SIZE_TARGET]);
 bars.push(["size", "3d", "Rust app, typed handlers", sizes.coreWasm, sizes.floorWasm, undefined]);
 
 // 4. Memory: every growth must be zero.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make pkg`: the npm package in pkg/ — a release build of the `js` feature, optimised
-# by npm binaryen's wasm-opt, with pkg.json merged into its package.json. Prints the
-# gzip -9 sizes of the .wasm and of the JS glue.
+# by npm binaryen's wasm-opt, with pkg.json merged into its package.json, and the
+# `sse-wasm/inline` entry (scripts/inline-pkg.mjs). Prints the gzip -9 sizes of the
+# .wasm, of the JS glue and of inline.js.
 #
 #   PKG_DIR   where to put the package (default pkg)
 #   SKIP_SETUP=1  do not run scripts/setup.sh first (callers that already did)
@@ -22,6 +23,7 @@ esac
 wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --no-default-features --features js,small-alloc
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
+node scripts/inline-pkg.mjs "$PKG_DIR"
 # wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
 rm -f "$PKG_DIR/.gitignore"
 # wasm-bindgen declares `[Symbol.dispose]()` on every class. It fails type checking for
@@ -35,7 +37,11 @@ if grep -q 'Symbol\.dispose' "$PKG_DIR/sse_wasm.d.ts"; then
 fi
 
 wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
-# Every script a page loads: the glue and the snippets it imports.
-js_gz="$(find "$PKG_DIR" -name '*.js' -print0 | xargs -0 cat | gzip -9 | wc -c)"
+# Every script a page loads: the glue and the snippets it imports (inline.js is the
+# other entry's .wasm, counted on its own line).
+page_js() { find "$PKG_DIR" -name '*.js' ! -name inline.js -print0 | xargs -0 cat; }
+js_gz="$(page_js | gzip -9 | wc -c)"
+inline_gz="$(gzip -9 -c "$PKG_DIR/inline.js" | wc -c)"
 printf 'pkg: %s/sse_wasm_bg.wasm %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm_bg.wasm")" "$wasm_gz"
-printf 'pkg: %s/**/*.js           %d bytes, %d gzip -9\n' "$PKG_DIR" "$(find "$PKG_DIR" -name '*.js' -print0 | xargs -0 cat | wc -c)" "$js_gz"
+printf 'pkg: %s/**/*.js           %d bytes, %d gzip -9\n' "$PKG_DIR" "$(page_js | wc -c)" "$js_gz"
+printf 'pkg: %s/inline.js         %d bytes, %d gzip -9 (sse-wasm/inline: replaces the .wasm, loads the scripts above)\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/inline.js")" "$inline_gz"

@@ -308,12 +308,15 @@ run_step test "browser tests (yew)" framework_browser_tests "$YEW_CSR" browser_y
 run_step check "example yew_ticker" bash "$ROOT/scripts/example.sh" --build-only yew_ticker
 
 # The npm package as JS users get it: built by `make pkg` (release, wasm-opt), then
-# its types checked by tsc, its API driven in a plain page, a Vite app built on it,
-# and the live demo driven like a person would.
+# its types checked by tsc, its API driven in a plain page, apps built on it by Vite,
+# webpack and esbuild, both entries under a strict CSP, and the live demo driven like
+# a person would.
 if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/pkg.sh"; then
     run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
     run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"
     run_step test "js: Vite app" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/vite-app.test.mjs"
+    run_step test "js: bundlers (webpack, esbuild)" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/bundlers.test.mjs"
+    run_step test "js: strict CSP (both entries)" node "$ROOT/www/tests/csp.test.mjs"
     # The live demo (`make demo`) end to end; saves target/demo.png and target/demo-phone.png.
     run_step test "js: demo" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/demo.test.mjs"
 else
