@@ -8,7 +8,7 @@
 //! are safe.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use crate::{ConnectionState, SseError, SseEvent};
@@ -130,7 +130,9 @@ pub(crate) enum Removed {
 #[derive(Default)]
 pub(crate) struct Registry {
     next_id: HandlerId,
-    events: HashMap<String, Handlers<EventHandler>>,
+    /// By event type. A client listens to a handful of types, so a scan of short
+    /// strings beats hashing every event's type.
+    events: Vec<(String, Handlers<EventHandler>)>,
     states: Handlers<StateHandler>,
     errors: Handlers<ErrorHandler>,
 }
@@ -148,8 +150,15 @@ impl Registry {
         handler: Box<EventHandler>,
     ) -> (HandlerId, bool) {
         let id = self.take_id();
-        let list = self.events.entry(event_type.to_owned()).or_default();
-        let len = list.push(id, RefCell::new(handler));
+        let index = match self.position(event_type) {
+            Some(index) => index,
+            None => {
+                self.events
+                    .push((event_type.to_owned(), HandlerList::default()));
+                self.events.len() - 1
+            }
+        };
+        let len = self.events[index].1.push(id, RefCell::new(handler));
         (id, len == 1)
     }
 
@@ -169,28 +178,40 @@ impl Registry {
         if self.states.remove(id) || self.errors.remove(id) {
             return Removed::Handler;
         }
-        let found = self
-            .events
-            .iter_mut()
-            .find_map(|(event_type, list)| list.remove(id).then(|| event_type.clone()));
-        match found {
-            Some(event_type) if self.events.get(&event_type).is_some_and(|l| l.is_empty()) => {
-                self.events.remove(&event_type);
-                Removed::LastOfType(event_type)
-            }
-            Some(_) => Removed::Handler,
-            None => Removed::Nothing,
+        let Some(index) = self.events.iter_mut().position(|(_, list)| list.remove(id)) else {
+            return Removed::Nothing;
+        };
+        if self.events[index].1.is_empty() {
+            Removed::LastOfType(self.events.remove(index).0)
+        } else {
+            Removed::Handler
         }
+    }
+
+    fn position(&self, event_type: &str) -> Option<usize> {
+        self.events
+            .iter()
+            .position(|(listened, _)| listened == event_type)
+    }
+
+    fn handlers(&self, event_type: &str) -> Option<&Handlers<EventHandler>> {
+        self.events
+            .iter()
+            .find(|(listened, _)| listened == event_type)
+            .map(|(_, list)| list)
     }
 
     /// Whether any handler listens for this event type.
     pub(crate) fn has_event_handlers(&self, event_type: &str) -> bool {
-        self.events.contains_key(event_type)
+        self.handlers(event_type).is_some()
     }
 
     /// Every event type with at least one handler.
     pub(crate) fn event_types(&self) -> Vec<String> {
-        self.events.keys().cloned().collect()
+        self.events
+            .iter()
+            .map(|(event_type, _)| event_type.clone())
+            .collect()
     }
 }
 
@@ -253,8 +274,7 @@ impl Dispatcher {
         let snapshot = self
             .registry
             .borrow()
-            .events
-            .get(event.event_type)
+            .handlers(event.event_type)
             .map(HandlerList::snapshot);
         if let Some(snapshot) = snapshot {
             snapshot.for_each_active(|handler| {

@@ -38,7 +38,9 @@ class List {
     return true;
   }
   call(a, b) {
-    for (const item of this.items) {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       if (!item.active) continue;
       const fn = item.fn;
       try {
