@@ -20,7 +20,23 @@ case "$(wasm-opt --version 2>/dev/null)" in
     *) echo "pkg: expected wasm-opt 132 from www/node_modules, found: $(command -v wasm-opt || echo none)" >&2; exit 1 ;;
 esac
 
-wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- --no-default-features --features js,small-alloc
+# The package carries no serde (`json` is off) and its own small allocator. Its std is
+# built from source for size (-Zbuild-std, allowed on the stable compiler through
+# RUSTC_BOOTSTRAP): a panic traps at once, with no message and no file location to
+# format (no input can reach one; see DESIGN), and std is optimised for size — about
+# 3 KB less gzipped. A toolchain that cannot (no rust-src, or flags that changed) gets
+# the ordinary build, and this script says so.
+features=(--no-default-features --features js,small-alloc)
+if RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/pkg-std" \
+    wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- \
+    "${features[@]}" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size; then
+    echo "pkg: built with its own std, for size"
+else
+    echo "pkg: WARNING: the size build of std failed; building with the prebuilt std (about 3 KB larger)" >&2
+    wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- "${features[@]}"
+fi
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
 node scripts/inline-pkg.mjs "$PKG_DIR"

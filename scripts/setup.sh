@@ -38,8 +38,13 @@ else
     rustup target add wasm32-unknown-unknown
 fi
 
-for comp in rustfmt clippy; do
-    if [ "$comp" = rustfmt ]; then probe=(cargo fmt --version); else probe=(cargo clippy --version); fi
+# rust-src: `make pkg` builds the package's std from source, for size.
+for comp in rustfmt clippy rust-src; do
+    case "$comp" in
+        rustfmt) probe=(cargo fmt --version) ;;
+        clippy) probe=(cargo clippy --version) ;;
+        rust-src) probe=(test -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std") ;;
+    esac
     if "${probe[@]}" >/dev/null 2>&1; then
         say "$comp: present"
     else
