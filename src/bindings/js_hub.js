@@ -59,9 +59,12 @@ const fresh = (resumeFrom) => ({
   // Native: a non-empty id was seen on this source (a fresh EventSource starts with
   // an empty one, which means "none yet", not "reset").
   seen: false,
-  // Native: the latest event; its id and time stamp are read only when asked for.
+  // Native: the latest event (its time stamp, and its id if nobody read it yet), and
+  // the latest one whose id was read.
   last: null,
-  // Fetch: the id as of the last event handed over.
+  read: null,
+  // The id as of the last event handed over; undefined while the connection has set
+  // none (its events carry `resumeFrom`).
   id: undefined,
   delivered: false,
   ended: false,
@@ -151,7 +154,9 @@ export class Hub {
   // The id as of the last event handed over, or undefined if the connection set none.
   id() {
     const conn = this.conn;
-    return conn.seen ? conn.last.lastEventId : conn.id;
+    // An event of a type whose handlers are gone was not read when it came.
+    if (conn.last !== conn.read) this.sourceId(conn.last);
+    return conn.id;
   }
   // When the latest native event arrived (performance.now()'s clock).
   lastEventAt() {
@@ -175,15 +180,23 @@ export class Hub {
     conn.last = event;
     conn.delivered = true;
     if (entry.list.items.length === 0) return;
-    // Reading lastEventId costs about a microsecond: once the source has shown an id,
-    // it is read only by whoever asks for it.
-    let id = null;
-    if (!conn.seen) {
-      id = event.lastEventId;
-      if (id) conn.seen = true;
-      else id = conn.resumeFrom;
-    }
-    this.deliver(entry, event.data, id, event);
+    // The id is read for an event some handler gets (and otherwise only if the driver
+    // asks). It is a plain property of the event object, as the contract's SseEvent
+    // always had: a lazy getter would cost V8 more (an object literal with an accessor
+    // takes its slow path) than Blink's string for the id does.
+    this.deliver(entry, event.data, this.sourceId(event));
+  }
+
+  // The id a native event leaves the stream at, or the id resumed from while the
+  // source has shown none.
+  sourceId(event) {
+    const conn = this.conn;
+    conn.read = event;
+    const id = event.lastEventId;
+    if (id) conn.seen = true;
+    if (!conn.seen) return conn.resumeFrom;
+    conn.id = id;
+    return id;
   }
 
   // One chunk's events: `text` holds their data and changed ids, `records` says where.
@@ -200,26 +213,26 @@ export class Hub {
       const entry = this.slots[slot];
       if (entry === undefined || entry.list.items.length === 0) continue;
       const data = text.slice(records[i + 1], records[i + 2]);
-      this.deliver(entry, data, conn.id ?? conn.resumeFrom, null);
+      this.deliver(entry, data, conn.id ?? conn.resumeFrom);
     }
   }
 
   // Hands one event to its type's handlers, decoded once for all of them.
-  deliver(entry, raw, id, source) {
+  deliver(entry, raw, id) {
     if (this.busy) {
-      this.queue.push(() => this.handOver(entry, raw, id, source));
+      this.queue.push(() => this.handOver(entry, raw, id));
       return;
     }
     this.busy = true;
     try {
-      this.handOver(entry, raw, id, source);
+      this.handOver(entry, raw, id);
       this.drain();
     } finally {
       this.busy = false;
     }
   }
 
-  handOver(entry, raw, id, source) {
+  handOver(entry, raw, id) {
     let data = raw;
     if (this.json) {
       try {
@@ -231,18 +244,7 @@ export class Hub {
         return;
       }
     }
-    // `lastEventId` is a getter when the id is still in the native event.
-    const event =
-      id === null
-        ? {
-            type: entry.type,
-            data: raw,
-            get lastEventId() {
-              return source.lastEventId;
-            },
-          }
-        : { type: entry.type, data: raw, lastEventId: id };
-    entry.list.call(data, event);
+    entry.list.call(data, { type: entry.type, data: raw, lastEventId: id });
   }
 
   // Runs `job` (which calls handlers) now, or after the delivery in progress when a
