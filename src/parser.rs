@@ -4,8 +4,9 @@
 //! It is pure and incremental. Feed it the body of a `text/event-stream` response in
 //! chunks of any size, split anywhere (inside a line end, a UTF-8 sequence or the byte
 //! order mark), and it hands each [`Item`] to a callback as soon as the line that
-//! completes it arrives. The items borrow the parser's buffers, so once those have
-//! grown to fit, valid UTF-8 is parsed without allocating; copy out what you keep.
+//! completes it arrives. The items borrow the chunk or the parser's buffers, so once
+//! those have grown to fit, valid UTF-8 is parsed without allocating; copy out what you
+//! keep.
 //!
 //! ```
 //! use sse_wasm::parser::{Item, Parser};
@@ -52,7 +53,8 @@ pub enum Item<'a> {
     Retry(u64),
 }
 
-/// One dispatched event. It borrows the parser's buffers, which the next line reuses.
+/// One dispatched event. It borrows the chunk or the parser's buffers, which the next
+/// line reuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParsedEvent<'a> {
     /// The `event:` field, or `"message"` when the event had none (or an empty one).
@@ -82,7 +84,8 @@ impl fmt::Display for ParseError {
             ParseError::EventTooLarge { limit } => {
                 write!(
                     f,
-                    "event stream: an event exceeded the limit of {limit} bytes"
+                    "event stream: an event exceeded the limit of {} bytes",
+                    *limit as u64
                 )
             }
         }
@@ -104,15 +107,24 @@ pub struct Parser {
     /// The start of a line whose end has not arrived yet, as raw bytes: decoding waits
     /// for the whole line so that a UTF-8 sequence split across chunks survives.
     line: Vec<u8>,
-    /// The data buffer, raw: decoded once per event rather than once per line. Line
-    /// ends are ASCII, so decoding the joined lines equals decoding each one.
-    data: Vec<u8>,
+    /// The data buffer: the event's `data:` values, each followed by LF, once an event
+    /// has more than one or its chunk ends (until then its one value stays in the
+    /// chunk). Line ends are ASCII, so decoding each line equals decoding the joined
+    /// lines.
+    data: String,
+    /// The raw bytes of the event's data so far, LFs included, wherever it is: what the
+    /// limit counts (an invalid byte decodes to a longer replacement character).
+    data_len: usize,
     /// The event type buffer; empty means `"message"`.
     event_type: String,
-    /// The last event id buffer, set by `id:` lines.
-    id_buffer: Option<String>,
-    /// The id as of the last dispatch: what `EventSource.lastEventId` would show.
-    last_event_id: Option<String>,
+    /// Two id buffers that take turns, so that a dispatch copies no id: one holds the
+    /// id as of the last dispatch (what `EventSource.lastEventId` would show), the
+    /// other the standard's last event id buffer when an `id:` line has come since.
+    ids: [Option<String>; 2],
+    /// Which of `ids` holds the id as of the last dispatch.
+    dispatched_id: bool,
+    /// Whether an `id:` line has come since the last dispatch, into the other slot.
+    id_pending: bool,
     failed: bool,
 }
 
@@ -140,10 +152,12 @@ impl Parser {
             bom_seen: Some(0),
             after_cr: false,
             line: Vec::new(),
-            data: Vec::new(),
+            data: String::new(),
+            data_len: 0,
             event_type: String::new(),
-            id_buffer: None,
-            last_event_id: None,
+            ids: [None, None],
+            dispatched_id: false,
+            id_pending: false,
             failed: false,
         }
     }
@@ -159,14 +173,14 @@ impl Parser {
     /// `id:` field has been dispatched; `Some("")` after an empty `id:`, which the
     /// standard treats as "send no header".
     pub fn last_event_id(&self) -> Option<&str> {
-        self.last_event_id.as_deref()
+        self.ids[usize::from(self.dispatched_id)].as_deref()
     }
 
     /// The standard's "last event ID buffer": the latest `id:` field, dispatched or
     /// not. An id whose event was cut off before its blank line shows here but not in
     /// [`last_event_id`](Self::last_event_id).
     pub fn last_event_id_buffer(&self) -> Option<&str> {
-        self.id_buffer.as_deref()
+        self.ids[usize::from(self.dispatched_id ^ self.id_pending)].as_deref()
     }
 
     /// Parses the next bytes of the stream, handing every completed item to `on_item`
@@ -214,8 +228,9 @@ impl Parser {
         self.after_cr = false;
         self.line.clear();
         self.data.clear();
+        self.data_len = 0;
         self.event_type.clear();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_pending = false;
         self.failed = false;
     }
 
@@ -227,104 +242,201 @@ impl Parser {
     fn fail(&mut self) -> ParseError {
         self.failed = true;
         self.line = Vec::new();
-        self.data = Vec::new();
+        self.data = String::new();
+        self.data_len = 0;
         self.event_type = String::new();
         self.error()
     }
 
+    /// Parses the lines of `chunk`: the one that earlier chunks began, every line
+    /// wholly inside it, then keeps the start of its last, unfinished line.
+    fn scan<F>(&mut self, chunk: &[u8], on_item: &mut F) -> Result<(), ParseError>
+    where
+        F: FnMut(Item<'_>),
+    {
+        let mut start = 0;
+        if self.after_cr {
+            if let Some(&first) = chunk.first() {
+                self.after_cr = false;
+                if first == b'\n' {
+                    start = 1;
+                }
+            }
+        }
+        let mut ends = LineEnds::new(chunk);
+        if !self.line.is_empty() {
+            // The first line end in the chunk ends the line that earlier chunks began.
+            let Some(end) = ends.next_from(start) else {
+                return self.push_tail(chunk.get(start..).unwrap_or_default());
+            };
+            let head = chunk.get(start..end).unwrap_or_default();
+            if self.too_large(head.len()) {
+                return Err(self.fail());
+            }
+            self.split_line(head, on_item);
+            start = self.next_start(chunk, end);
+        }
+        // The one data line of the event so far while it is in this chunk: an event of
+        // one `data:` line (the common shape) is handed over without being copied.
+        let mut borrowed: Option<&str> = None;
+        // The pending event grows by at most the chunk's bytes: when even that fits,
+        // no line of the chunk needs the check.
+        let fits = !self.too_large(chunk.len());
+        while let Some(end) = ends.next_from(start) {
+            let raw = chunk.get(start..end).unwrap_or_default();
+            if !fits && self.too_large(raw.len()) {
+                return Err(self.fail());
+            }
+            let line = if ends.is_ascii(start, end) {
+                // SAFETY: `LineEnds` saw every byte of the line, and none is above 0x7F:
+                // ASCII is valid UTF-8.
+                unsafe { std::str::from_utf8_unchecked(raw) }
+            } else if let Ok(line) = std::str::from_utf8(raw) {
+                line
+            } else {
+                // Its value, if it is one, goes after the one borrowed.
+                if let Some(first) = borrowed.take() {
+                    self.push_data(first);
+                }
+                self.decode_line(raw, on_item);
+                start = self.next_start(chunk, end);
+                continue;
+            };
+            if let Some(value) = value_of(line, "data") {
+                if self.data_len == 0 {
+                    borrowed = Some(value);
+                } else {
+                    if let Some(first) = borrowed.take() {
+                        self.push_data(first);
+                    }
+                    self.push_data(value);
+                }
+                self.data_len += value.len() + 1;
+            } else if line.is_empty() {
+                self.dispatch(borrowed.take(), on_item);
+            } else {
+                self.field(line, on_item);
+            }
+            start = self.next_start(chunk, end);
+        }
+        // The chunk goes away: keep what the pending event borrowed from it.
+        if let Some(first) = borrowed {
+            self.push_data(first);
+        }
+        self.push_tail(chunk.get(start..).unwrap_or_default())
+    }
+
+    /// Where the line after the one that ends at `end` starts. A CR that ends the chunk
+    /// may have its LF at the start of the next one.
+    #[inline]
+    fn next_start(&mut self, chunk: &[u8], end: usize) -> usize {
+        let start = end + 1;
+        if chunk.get(end) == Some(&b'\r') {
+            match chunk.get(start) {
+                Some(b'\n') => return start + 1,
+                Some(_) => {}
+                None => self.after_cr = true,
+            }
+        }
+        start
+    }
+
+    /// Keeps the start of a line whose end has not arrived.
+    fn push_tail(&mut self, tail: &[u8]) -> Result<(), ParseError> {
+        if !tail.is_empty() {
+            // Check before copying, so a line that never ends cannot grow the buffer.
+            if self.too_large(tail.len()) {
+                return Err(self.fail());
+            }
+            self.line.extend_from_slice(tail);
+        }
+        Ok(())
+    }
+
+    /// Ends a line that began in an earlier chunk: its start is in `self.line`, its
+    /// last bytes are `head`.
+    #[cold]
+    fn split_line<F>(&mut self, head: &[u8], on_item: &mut F)
+    where
+        F: FnMut(Item<'_>),
+    {
+        self.line.extend_from_slice(head);
+        let line = std::mem::take(&mut self.line);
+        self.decode_line(&line, on_item);
+        // Hand the allocation back, so the next split line reuses it.
+        self.line = line;
+        self.line.clear();
+    }
+
+    /// Applies a line that has to be decoded (it may hold invalid UTF-8) and so cannot
+    /// be borrowed from the chunk.
+    #[cold]
+    fn decode_line<F>(&mut self, raw: &[u8], on_item: &mut F)
+    where
+        F: FnMut(Item<'_>),
+    {
+        let line = text(raw);
+        if let Some(value) = value_of(&line, "data") {
+            self.push_data(value);
+            // The limit counts raw bytes, which replacement characters may stand for.
+            self.data_len += value.len() + raw.len() - line.len() + 1;
+        } else if line.is_empty() {
+            self.dispatch(None, on_item);
+        } else {
+            self.field(&line, on_item);
+        }
+    }
+
     /// Whether `more` bytes on the current line would take the pending event past the
     /// limit.
+    #[inline]
     fn too_large(&self, more: usize) -> bool {
-        self.data
-            .len()
+        self.data_len
             .saturating_add(self.line.len())
             .saturating_add(more)
             > self.limit
     }
 
-    fn scan<F>(&mut self, mut rest: &[u8], on_item: &mut F) -> Result<(), ParseError>
-    where
-        F: FnMut(Item<'_>),
-    {
-        if self.after_cr {
-            if let Some(&first) = rest.first() {
-                self.after_cr = false;
-                if first == b'\n' {
-                    rest = &rest[1..];
-                }
-            }
-        }
-        while let Some(end) = memchr::memchr2(b'\n', b'\r', rest) {
-            let head = &rest[..end];
-            if self.too_large(head.len()) {
-                return Err(self.fail());
-            }
-            if self.line.is_empty() {
-                // The common case: the whole line is in this chunk, so no copy.
-                self.process_line(head, on_item);
-            } else {
-                self.line.extend_from_slice(head);
-                let line = std::mem::take(&mut self.line);
-                self.process_line(&line, on_item);
-                // Hand the allocation back, so the next split line reuses it.
-                self.line = line;
-                self.line.clear();
-            }
-            let was_cr = rest[end] == b'\r';
-            rest = &rest[end + 1..];
-            if was_cr {
-                match rest.first() {
-                    Some(b'\n') => rest = &rest[1..],
-                    Some(_) => {}
-                    None => self.after_cr = true,
-                }
-            }
-        }
-        if !rest.is_empty() {
-            // Check before copying, so a line that never ends cannot grow the buffer.
-            if self.too_large(rest.len()) {
-                return Err(self.fail());
-            }
-            self.line.extend_from_slice(rest);
-        }
-        Ok(())
+    /// Appends one `data:` value and its LF to the data buffer.
+    #[inline]
+    fn push_data(&mut self, value: &str) {
+        self.data.push_str(value);
+        self.data.push('\n');
     }
 
-    fn process_line<F>(&mut self, line: &[u8], on_item: &mut F)
+    /// Applies a line that is neither a `data:` line nor blank.
+    fn field<F>(&mut self, line: &str, on_item: &mut F)
     where
         F: FnMut(Item<'_>),
     {
-        if line.is_empty() {
-            self.dispatch(on_item);
-            return;
-        }
-        let (name, value) = match memchr::memchr(b':', line) {
-            Some(0) => {
-                let comment = text(strip_space(&line[1..]));
-                on_item(Item::Comment(&comment));
-                return;
+        // Field names are exact, so the first bytes tell the field without looking for
+        // the colon: `id:` is `id`, `idx:` and `id x:` are unknown fields.
+        // (`strip_prefix` rather than slicing: an `&str` slice that could fail links the
+        // formatting of its panic message, a few KiB of wasm.)
+        match line.as_bytes().first() {
+            Some(b':') => {
+                let comment = line.strip_prefix(':').unwrap_or(line);
+                on_item(Item::Comment(strip_space(comment)));
             }
-            Some(colon) => (&line[..colon], strip_space(&line[colon + 1..])),
-            None => (line, &b""[..]),
-        };
-        match name {
-            b"data" => {
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
+            Some(b'i') => {
+                // An id containing NUL is ignored: it could not be sent back in a
+                // header.
+                if let Some(value) = value_of(line, "id").filter(|v| !v.bytes().any(|b| b == 0)) {
+                    let slot = &mut self.ids[usize::from(!self.dispatched_id)];
+                    let buffer = slot.get_or_insert_with(String::new);
+                    buffer.clear();
+                    buffer.push_str(value);
+                    self.id_pending = true;
+                }
             }
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&text(value));
+            Some(b'e') => {
+                if let Some(value) = value_of(line, "event") {
+                    self.event_type.clear();
+                    self.event_type.push_str(value);
+                }
             }
-            // An id containing NUL is ignored (it falls through to `_`): it could not
-            // be sent back in a header.
-            b"id" if !value.contains(&0) => {
-                let buffer = self.id_buffer.get_or_insert_with(String::new);
-                buffer.clear();
-                buffer.push_str(&text(value));
-            }
-            b"retry" => {
-                if let Some(ms) = parse_retry(value) {
+            Some(b'r') => {
+                if let Some(ms) = value_of(line, "retry").and_then(|v| parse_retry(v.as_bytes())) {
                     on_item(Item::Retry(ms));
                 }
             }
@@ -332,16 +444,20 @@ impl Parser {
         }
     }
 
-    fn dispatch<F>(&mut self, on_item: &mut F)
+    /// Ends the event at a blank line. `borrowed` is its data when that is one line
+    /// still in the chunk; otherwise the data is in the buffer.
+    fn dispatch<F>(&mut self, borrowed: Option<&str>, on_item: &mut F)
     where
         F: FnMut(Item<'_>),
     {
         // The id is committed by every blank line, before the check for data: an
         // `id:` alone in an event moves the last event id without an event.
-        self.last_event_id.clone_from(&self.id_buffer);
-        if let Some((_, data)) = self.data.split_last() {
-            // The split drops the LF that the last `data:` line appended.
-            let data: Cow<'_, str> = text(data);
+        if self.id_pending {
+            self.id_pending = false;
+            self.dispatched_id = !self.dispatched_id;
+        }
+        // The strip drops the LF that the last `data:` line appended.
+        if let Some(data) = borrowed.or_else(|| self.data.strip_suffix('\n')) {
             let event_type = if self.event_type.is_empty() {
                 "message"
             } else {
@@ -349,16 +465,27 @@ impl Parser {
             };
             on_item(Item::Event(ParsedEvent {
                 event_type,
-                data: &data,
-                last_event_id: self.last_event_id.as_deref(),
+                data,
+                last_event_id: self.ids[usize::from(self.dispatched_id)].as_deref(),
             }));
         }
         self.data.clear();
+        self.data_len = 0;
         self.event_type.clear();
     }
 }
 
-/// Removes one leading space: `data:  x` keeps the second.
+/// The value of `line` if its field name is exactly `name`: the text after the colon,
+/// one leading space removed, or nothing when the line is the bare name.
+#[inline]
+fn value_of<'l>(line: &'l str, name: &str) -> Option<&'l str> {
+    let rest = line.strip_prefix(name)?;
+    if rest.is_empty() {
+        return Some("");
+    }
+    rest.strip_prefix(':').map(strip_space)
+}
+
 /// The bytes as text, invalid UTF-8 replaced by U+FFFD as the standard says.
 ///
 /// Valid UTF-8 is the rule, and `str::from_utf8` checks it word by word, where
@@ -371,8 +498,9 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-fn strip_space(value: &[u8]) -> &[u8] {
-    value.strip_prefix(b" ").unwrap_or(value)
+/// Removes one leading space: `data:  x` keeps the second.
+fn strip_space(value: &str) -> &str {
+    value.strip_prefix(' ').unwrap_or(value)
 }
 
 /// A `retry:` value: ASCII digits only, at least one, fitting in a `u64`.
@@ -386,6 +514,271 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
         }
         ms.checked_mul(10)?.checked_add(u64::from(byte - b'0'))
     })
+}
+
+// Finding line ends is most of the parser's work. Where SIMD is part of the target (SSE2
+// on x86-64; wasm's simd128 when enabled), 64-byte blocks are turned into bitmasks, one
+// pass over the chunk whatever the length of its lines: `memchr2` per line spends much
+// of its time setting up for lines of 80 bytes or so. Elsewhere (wasm32 without
+// simd128, which is how Rust builds for the web by default, and where memchr falls back
+// to 4-byte words), each line end is searched for eight bytes at a time in a `u64`.
+//
+// Both find out on the way whether the line is ASCII, so that no other pass over the
+// chunk is needed: a separate UTF-8 check (`str::from_utf8` of the chunk or of each
+// event's data) cost natively as much as the rest of the parser, as it read the chunk
+// from memory once more.
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+use blocks::LineEnds;
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+use words::LineEnds;
+
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+mod blocks {
+    /// The CR and LF bytes of a chunk, found a 64-byte block at a time, and which
+    /// lines are all ASCII.
+    pub(super) struct LineEnds<'a> {
+        chunk: &'a [u8],
+        /// Where the current block starts.
+        base: usize,
+        /// One bit per byte of the current block, set for CR and LF; cleared as they
+        /// are handed out.
+        ends: u64,
+        /// One bit per byte of the current block, set for the bytes above 0x7F.
+        high: u64,
+        /// Just past the last byte above 0x7F in the blocks before the current one.
+        ascii_from: usize,
+    }
+
+    const BLOCK: usize = 64;
+
+    impl<'a> LineEnds<'a> {
+        pub(super) fn new(chunk: &'a [u8]) -> Self {
+            let (ends, high) = block_masks(chunk);
+            LineEnds {
+                chunk,
+                base: 0,
+                ends,
+                high,
+                ascii_from: 0,
+            }
+        }
+
+        /// The first CR or LF at or after `start`, which is past the last one handed
+        /// out.
+        #[inline]
+        pub(super) fn next_from(&mut self, start: usize) -> Option<usize> {
+            let end = self.next()?;
+            if end >= start {
+                return Some(end);
+            }
+            // Below `start` is only the LF of a CRLF, consumed with its CR.
+            self.next()
+        }
+
+        #[inline]
+        fn next(&mut self) -> Option<usize> {
+            while self.ends == 0 {
+                if self.high != 0 {
+                    self.ascii_from = self.base + BLOCK - self.high.leading_zeros() as usize;
+                }
+                self.base += BLOCK;
+                let block = self.chunk.get(self.base..).filter(|b| !b.is_empty())?;
+                (self.ends, self.high) = block_masks(block);
+            }
+            let end = self.base + self.ends.trailing_zeros() as usize;
+            self.ends &= self.ends - 1;
+            Some(end)
+        }
+
+        /// Whether the bytes from `start` to `end`, the line end handed out last, are
+        /// all ASCII.
+        #[inline]
+        pub(super) fn is_ascii(&self, start: usize, end: usize) -> bool {
+            if start < self.ascii_from {
+                return false;
+            }
+            if self.high == 0 {
+                return true;
+            }
+            // The bits of the current block from `start` (or its first byte) to `end`.
+            let below = |bit: usize| (1u64 << bit) - 1;
+            let from = start.saturating_sub(self.base);
+            let to = end - self.base;
+            self.high & below(to) & !below(from) == 0
+        }
+    }
+
+    /// The line-end and high-byte masks of the first 64 bytes of `bytes` (all of them
+    /// if fewer).
+    #[inline]
+    fn block_masks(bytes: &[u8]) -> (u64, u64) {
+        match bytes.first_chunk::<BLOCK>() {
+            Some(block) => masks(block),
+            None => {
+                // The chunk's last, short block: zeros are neither line ends nor high.
+                let mut block = [0; BLOCK];
+                let n = bytes.len().min(BLOCK);
+                block[..n].copy_from_slice(&bytes[..n]);
+                masks(&block)
+            }
+        }
+    }
+
+    /// Bit `i` of the first mask is set where `block[i]` is CR or LF, of the second
+    /// where it is above 0x7F. SSE2 is part of every x86-64 CPU.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+            _mm_setzero_si128,
+        };
+        // SAFETY: SSE2 is enabled at compile time (the module's cfg), and the loads
+        // read the 16 bytes of a `part`, without alignment.
+        unsafe {
+            let mut ends = 0;
+            let mut any_high = _mm_setzero_si128();
+            let mut parts = [any_high; 4];
+            for (i, part) in block.chunks_exact(16).enumerate() {
+                let v = _mm_loadu_si128(part.as_ptr().cast());
+                parts[i] = v;
+                any_high = _mm_or_si128(any_high, v);
+                let lf = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8));
+                let cr = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8));
+                ends |= u64::from(_mm_movemask_epi8(_mm_or_si128(lf, cr)) as u16) << (16 * i);
+            }
+            if _mm_movemask_epi8(any_high) == 0 {
+                return (ends, 0);
+            }
+            // Text beyond ASCII: where, exactly.
+            let mut high = 0;
+            for (i, v) in parts.into_iter().enumerate() {
+                high |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * i);
+            }
+            (ends, high)
+        }
+    }
+
+    /// Bit `i` of the first mask is set where `block[i]` is CR or LF, of the second
+    /// where it is above 0x7F; with wasm's 128-bit SIMD.
+    #[cfg(target_arch = "wasm32")]
+    #[inline]
+    fn masks(block: &[u8; BLOCK]) -> (u64, u64) {
+        use std::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, v128, v128_load, v128_or};
+        let mut ends = 0;
+        let mut any_high = u8x16_splat(0);
+        let mut parts = [any_high; 4];
+        for (i, part) in block.chunks_exact(16).enumerate() {
+            // SAFETY: `part` holds the 16 bytes the load reads; wasm loads need no
+            // alignment.
+            let v = unsafe { v128_load(part.as_ptr().cast::<v128>()) };
+            parts[i] = v;
+            any_high = v128_or(any_high, v);
+            let hits = v128_or(
+                u8x16_eq(v, u8x16_splat(b'\n')),
+                u8x16_eq(v, u8x16_splat(b'\r')),
+            );
+            ends |= u64::from(u8x16_bitmask(hits)) << (16 * i);
+        }
+        if u8x16_bitmask(any_high) == 0 {
+            return (ends, 0);
+        }
+        // Text beyond ASCII: where, exactly.
+        let mut high = 0;
+        for (i, v) in parts.into_iter().enumerate() {
+            high |= u64::from(u8x16_bitmask(v)) << (16 * i);
+        }
+        (ends, high)
+    }
+}
+
+// Also built for the native tests, which check it against a plain scan.
+#[cfg(any(
+    test,
+    not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))
+))]
+mod words {
+    /// The CR and LF bytes of a chunk, each searched for from the line's start eight
+    /// bytes at a time in a `u64` (wasm32 has 64-bit integers even though its `usize`
+    /// is 32 bits), and which lines are all ASCII.
+    ///
+    /// V8 runs this plain loop as fast as any variant tried: a cheaper test for "a byte
+    /// below 0x0E or above 0x7F" made exact only when it fires, 32 bytes a step, or a
+    /// first pass that lists every line end of the chunk.
+    pub(super) struct LineEnds<'a> {
+        chunk: &'a [u8],
+        /// Whether the last search met a byte above 0x7F before the line end it found.
+        high: bool,
+    }
+
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+
+    impl<'a> LineEnds<'a> {
+        pub(super) fn new(chunk: &'a [u8]) -> Self {
+            LineEnds { chunk, high: false }
+        }
+
+        /// The first CR or LF at or after `start`.
+        #[inline]
+        pub(super) fn next_from(&mut self, start: usize) -> Option<usize> {
+            let bytes = self.chunk.get(start..)?;
+            let mut seen = 0;
+            let mut words = bytes.chunks_exact(8);
+            let mut offset = start;
+            for word in &mut words {
+                let mut le = [0; 8];
+                le.copy_from_slice(word);
+                let word = u64::from_le_bytes(le);
+                let ends = zero_bytes(word ^ (ONES * u64::from(b'\n')))
+                    | zero_bytes(word ^ (ONES * u64::from(b'\r')));
+                if ends != 0 {
+                    let first = ends.trailing_zeros() / 8;
+                    // Only the bytes before the line end count.
+                    seen |= word & ((1 << (8 * first)) - 1);
+                    self.high = seen & HIGH != 0;
+                    return Some(offset + first as usize);
+                }
+                seen |= word;
+                offset += 8;
+            }
+            for &byte in words.remainder() {
+                if byte == b'\n' || byte == b'\r' {
+                    self.high = seen & HIGH != 0;
+                    return Some(offset);
+                }
+                seen |= u64::from(byte);
+                offset += 1;
+            }
+            None
+        }
+
+        /// Whether the line from `start` to the line end handed out last (searched for
+        /// from `start`) is all ASCII.
+        #[inline]
+        pub(super) fn is_ascii(&self, _start: usize, _end: usize) -> bool {
+            !self.high
+        }
+    }
+
+    /// 0x80 in the bytes of `x` that are zero, and perhaps in some above a zero byte
+    /// (a borrow): the lowest is exact.
+    #[inline]
+    fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(ONES) & !x & HIGH
+    }
 }
 
 #[cfg(test)]
@@ -457,5 +850,91 @@ mod tests {
         ] {
             assert_eq!(parse_retry(bad), None, "{bad:?}");
         }
+    }
+}
+
+/// Both ways of finding line ends, against a plain scan, as the parser calls them: each
+/// search starts past the last line end, and past the LF of a CRLF.
+#[cfg(test)]
+mod line_end_tests {
+    /// Random bytes that are mostly ASCII letters, with line ends, control bytes,
+    /// UTF-8 sequences and bytes that are never UTF-8 mixed in.
+    fn samples() -> impl Iterator<Item = Vec<u8>> {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..4000).map(move |_| {
+            let len = (next() % 300) as usize;
+            (0..len)
+                .map(|_| match next() % 40 {
+                    0..=2 => b'\n',
+                    3..=4 => b'\r',
+                    5 => 0xC3,
+                    6 => 0xA9,
+                    7 => 0xFF,
+                    8 => b'\t',
+                    9 => 0,
+                    _ => b'a' + (next() % 26) as u8,
+                })
+                .collect()
+        })
+    }
+
+    /// The line ends of `bytes` and whether each line is ASCII, the plain way.
+    fn plain(bytes: &[u8], mut start: usize) -> Vec<(usize, bool)> {
+        let mut lines = Vec::new();
+        while let Some(at) = bytes[start.min(bytes.len())..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
+            let end = start + at;
+            lines.push((end, bytes[start..end].is_ascii()));
+            start = after(bytes, end);
+        }
+        lines
+    }
+
+    /// Where the next line starts, a CRLF being one line end.
+    fn after(bytes: &[u8], end: usize) -> usize {
+        if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+            end + 2
+        } else {
+            end + 1
+        }
+    }
+
+    macro_rules! check {
+        ($ends:ty) => {
+            for bytes in samples() {
+                // A chunk may start with the LF of a CR that ended the last one.
+                let first = usize::from(bytes.first() == Some(&b'\n'));
+                let mut ends = <$ends>::new(&bytes);
+                let mut start = first;
+                let mut lines = Vec::new();
+                while let Some(end) = ends.next_from(start) {
+                    lines.push((end, ends.is_ascii(start, end)));
+                    start = after(&bytes, end);
+                }
+                assert_eq!(lines, plain(&bytes, first), "{bytes:?}");
+            }
+        };
+    }
+
+    #[test]
+    fn words_find_every_line_end_and_ascii_line() {
+        check!(super::words::LineEnds);
+    }
+
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    #[test]
+    fn blocks_find_every_line_end_and_ascii_line() {
+        check!(super::blocks::LineEnds);
     }
 }
