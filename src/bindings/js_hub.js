@@ -19,21 +19,47 @@ const report = (exception) => {
   }
 };
 
+// Whether `fn` can see its second argument (the event object of `on()`). A function
+// of at most one plain parameter cannot, unless its source mentions `arguments` (an
+// arrow function has none of its own, and `arguments` in one is its enclosing
+// function's). Anything else — more parameters, a rest or default parameter,
+// destructuring, a bound or native function, a proxy — is taken to see it.
+const ONE_PARAMETER =
+  /^(?:async\s*)?(?:(?:\(\s*[A-Za-z_$][\w$]*\s*\)|\(\s*\)|[A-Za-z_$][\w$]*)\s*=>|(?:async\s+)?function\s*[\w$]*\s*\(\s*(?:[A-Za-z_$][\w$]*)?\s*\)\s*\{)/;
+function seesEvent(fn) {
+  if (fn.length > 1) return true;
+  let source;
+  try {
+    source = Function.prototype.toString.call(fn);
+  } catch {
+    return true;
+  }
+  // A native or bound function shows no source: "function f() { [native code] }".
+  return !ONE_PARAMETER.test(source) || /\barguments\b|\[native code\]/.test(source);
+}
+
 // Handlers of one kind in the order they were added. The array is replaced, never
 // changed in place, so a delivery walks the list as it was when it began; a handler
-// removed meanwhile is skipped through its `active` flag.
+// removed meanwhile is skipped through its `active` flag. `seeing` counts the handlers
+// that can see an event object: when none can, none is made (reading a native event's
+// id, which the object carries, costs more than the rest of a delivery).
 class List {
   constructor() {
     this.items = [];
+    this.seeing = 0;
   }
   add(id, fn) {
-    this.items = [...this.items, { id, fn, active: true }];
+    const sees = seesEvent(fn);
+    this.items = [...this.items, { id, fn, active: true, sees }];
+    if (sees) this.seeing += 1;
   }
   // Whether the handler was there.
   remove(id) {
     const index = this.items.findIndex((item) => item.id === id);
     if (index < 0) return false;
-    this.items[index].active = false;
+    const item = this.items[index];
+    item.active = false;
+    if (item.sees) this.seeing -= 1;
     this.items = this.items.filter((_, i) => i !== index);
     return true;
   }
@@ -179,12 +205,13 @@ export class Hub {
     const conn = this.conn;
     conn.last = event;
     conn.delivered = true;
-    if (entry.list.items.length === 0) return;
-    // The id is read for an event some handler gets (and otherwise only if the driver
-    // asks). It is a plain property of the event object, as the contract's SseEvent
-    // always had: a lazy getter would cost V8 more (an object literal with an accessor
-    // takes its slow path) than Blink's string for the id does.
-    this.deliver(entry, event.data, this.sourceId(event));
+    const list = entry.list;
+    if (list.items.length === 0) return;
+    // The id is read for an event object some handler can see (and otherwise only when
+    // the driver asks). It is a plain property of the object, as the contract's
+    // SseEvent always had: a lazy getter would cost V8 more (an object literal with an
+    // accessor takes its slow path) than Blink's string for the id does.
+    this.deliver(entry, event.data, list.seeing === 0 ? undefined : this.sourceId(event));
   }
 
   // The id a native event leaves the stream at, or the id resumed from while the
@@ -244,7 +271,8 @@ export class Hub {
         return;
       }
     }
-    entry.list.call(data, { type: entry.type, data: raw, lastEventId: id });
+    const list = entry.list;
+    list.call(data, list.seeing === 0 ? undefined : { type: entry.type, data: raw, lastEventId: id });
   }
 
   // Runs `job` (which calls handlers) now, or after the delivery in progress when a

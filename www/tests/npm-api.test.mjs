@@ -74,6 +74,48 @@ test("json is on by default and the event carries the raw data and the id", asyn
   assert.deepEqual(result.event, { type: "tick", data: result.event.data, lastEventId: "1" });
 });
 
+// The package makes the event object (and reads a native event's id for it) only for
+// handlers that can see it; every way a function can reach its second argument must
+// still get the whole object, on both transports.
+test("every handler that can reach its second argument gets the whole event object", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const seen = {};
+    const record = (name) => (event) => {
+      seen[name] ??= [];
+      seen[name].push(event === undefined ? "none" : `${event.type} ${event.data.length > 0} ${event.lastEventId}`);
+    };
+    const clients = ["eventsource", "fetch"].map((transport) => {
+      const client = new SseClient(`/sse?count=2&types=tick&then=hold&session=${transport}`, { transport });
+      const tag = (name) => `${transport} ${name}`;
+      const two = record(tag("two parameters"));
+      const rest = record(tag("rest parameter"));
+      const args = record(tag("arguments"));
+      const bound = record(tag("bound"));
+      // A handler that cannot see the object is still called, with the data.
+      client.on("tick", (data) => record(tag("one parameter"))({ type: "tick", data: String(data.seq), lastEventId: "" }));
+      client.on("tick", (data, event) => two(event));
+      client.on("tick", (...all) => rest(all[1]));
+      client.on("tick", function (data) {
+        // eslint-disable-next-line prefer-rest-params
+        args(arguments[1]);
+      });
+      client.on("tick", function (data, event) {
+        bound(event);
+      }.bind(null));
+      return client;
+    });
+    await until(() => Object.values(seen).every((list) => list.length === 2) && Object.keys(seen).length === 10, "every handler twice");
+    for (const client of clients) client.close();
+    return seen;
+  });
+  for (const transport of ["eventsource", "fetch"]) {
+    for (const name of ["two parameters", "rest parameter", "arguments", "bound"]) {
+      assert.deepEqual(result[`${transport} ${name}`], ["tick true 1", "tick true 2"], `${transport} ${name}`);
+    }
+    assert.deepEqual(result[`${transport} one parameter`], ["tick true ", "tick true "]);
+  }
+});
+
 test("json: false hands handlers the raw string", async (browser) => {
   const got = await inPage(browser, async () => {
     const client = new SseClient("/sse?count=2&format=text&then=hold", { json: false });
