@@ -457,6 +457,50 @@ mod tests {
     }
 
     #[test]
+    fn an_event_delivered_from_a_handler_waits_for_the_current_one_as_a_copy() {
+        let dispatcher = Rc::new(Dispatcher::default());
+        let log = Log::default();
+        let (inner, inner_log) = (Rc::downgrade(&dispatcher), log.clone());
+        dispatcher.registry().add_event(
+            "tick",
+            Box::new(move |event: &Incoming<'_>| {
+                inner_log.borrow_mut().push(format!("enter {}", event.data));
+                if event.data == "1" {
+                    let id = || "7".to_owned();
+                    let nested = Incoming {
+                        event_type: "tick",
+                        data: "2",
+                        last_event_id: &id,
+                    };
+                    inner.upgrade().unwrap().deliver_event(&nested);
+                }
+                inner_log.borrow_mut().push(format!("leave {}", event.data));
+                Ok(())
+            }),
+        );
+        let id_log = log.clone();
+        dispatcher.registry().add_event(
+            "tick",
+            Box::new(move |event: &Incoming<'_>| {
+                id_log
+                    .borrow_mut()
+                    .push(format!("id {}", (event.last_event_id)()));
+                Ok(())
+            }),
+        );
+        let id = || "6".to_owned();
+        dispatcher.deliver_event(&Incoming {
+            event_type: "tick",
+            data: "1",
+            last_event_id: &id,
+        });
+        assert_eq!(
+            *log.borrow(),
+            ["enter 1", "leave 1", "id 6", "enter 2", "leave 2", "id 7"]
+        );
+    }
+
+    #[test]
     fn a_handler_removed_during_delivery_is_not_called_afterwards() {
         let dispatcher = Rc::new(Dispatcher::default());
         let log = Log::default();

@@ -65,6 +65,70 @@ async fn headers_arrive_and_the_header_function_runs_before_every_connect() {
     assert_eq!(echoes[0].method, "GET");
 }
 
+/// A token that takes a turn of the event loop to arrive, like one fetched first.
+async fn later<T>(value: T) -> T {
+    sleep_ms(5).await;
+    value
+}
+
+#[wasm_bindgen_test]
+async fn an_async_header_hook_runs_before_every_connect_and_its_failure_is_retried() {
+    let session = new_session("fetch-async-headers");
+    let calls = Rc::new(Cell::new(0u32));
+    let counter = calls.clone();
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&echo=1&count=2&drop_after=2"
+    )))
+    .headers_with_async(move || {
+        counter.set(counter.get() + 1);
+        let call = counter.get();
+        async move {
+            // The second attempt fails: it is reported and retried, not fatal.
+            if call == 2 {
+                return Err(SseError::Network {
+                    message: "no token yet".into(),
+                });
+            }
+            Ok(later(vec![(
+                "Authorization".into(),
+                format!("Bearer token-{call}"),
+            )])
+            .await)
+        }
+    })
+    .backoff(quick_backoff(20))
+    .connect()
+    .unwrap();
+    let watch = Watch::new(&client);
+    let (echoes, _s) = record_echoes(&client);
+    wait_for("two connections' echoes", ms(8000), || echoes.len() >= 2).await;
+    client.close();
+    let echoes = echoes.get();
+    assert_eq!(echoes[0].headers["authorization"], "Bearer token-1");
+    assert_eq!(echoes[1].headers["authorization"], "Bearer token-3");
+    assert!(
+        watch
+            .errors
+            .get()
+            .iter()
+            .any(|error| error.to_string().contains("no token yet")),
+        "the hook's failure is reported: {:?}",
+        watch.errors.get()
+    );
+
+    // A hook that makes headers no request can carry closes the client.
+    let client = SseClient::builder(sse_url("count=1&then=hold"))
+        .headers_with_async(|| async { Ok(vec![("Bad Name".into(), "x".into())]) })
+        .connect()
+        .unwrap();
+    let watch = Watch::new(&client);
+    wait_for("closed", ms(5000), || {
+        client.state() == ConnectionState::Closed
+    })
+    .await;
+    assert_eq!(watch.error_kinds(), ["invalid"]);
+}
+
 #[wasm_bindgen_test]
 async fn a_post_body_arrives_with_its_method() {
     let client = SseClient::builder(sse_url("echo=1&count=1&then=hold"))

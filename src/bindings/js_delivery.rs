@@ -300,3 +300,29 @@ impl Delivery for JsDelivery {
         self.hub.error(error.kind(), &error.to_string(), status);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_lengths_match_js_string_lengths() {
+        for text in ["", "abc", "é", "日本語", "a😀b", "😀😀", "ASCII then é"] {
+            assert_eq!(
+                utf16_len(text) as usize,
+                text.encode_utf16().count(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_batch_records_where_each_piece_is_in_utf16_units() {
+        let mut batch = Batch::default();
+        assert_eq!(batch.push("😀x"), (0, 3));
+        assert_eq!(batch.push("id-1"), (3, 7));
+        assert_eq!(batch.text, "😀xid-1");
+        batch.clear();
+        assert_eq!(batch.push("a"), (0, 1));
+    }
+}
