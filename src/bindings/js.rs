@@ -14,13 +14,13 @@
 //! - unknown option keys are ignored, as for a WebIDL dictionary.
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js_delivery::JsDelivery;
+use super::js_delivery::{Hub, JsDelivery};
 use super::js_options::{self, HeadersOption, OptionsObject, Value};
 use crate::client::driver::Driver;
 use crate::{ConnectionState, SseError};
@@ -106,11 +106,37 @@ export interface SseError {
 }
 "#;
 
+/// A client that is not closed, kept alive whether or not a script still holds it, the
+/// way the browser keeps an open `EventSource`.
+struct Running {
+    id: u32,
+    driver: Rc<Driver>,
+    delivery: Rc<JsDelivery>,
+}
+
 thread_local! {
-    /// Clients that are not closed, kept alive whether or not a script still holds
-    /// them, the way the browser keeps an open `EventSource`.
-    static RUNNING: RefCell<Vec<(u64, Rc<Driver>)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_CLIENT: Cell<u64> = const { Cell::new(0) };
+    static RUNNING: RefCell<Vec<Running>> = const { RefCell::new(Vec::new()) };
+    static NEXT_CLIENT: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The driver and delivery of client `id`, if it is not closed.
+fn running(id: u32) -> Option<(Rc<Driver>, Rc<JsDelivery>)> {
+    RUNNING.with(|running| {
+        let running = running.borrow();
+        let client = running.iter().find(|client| client.id == id)?;
+        Some((client.driver.clone(), client.delivery.clone()))
+    })
+}
+
+/// Client `id` closed: hands back its driver, for its last word. Dropping it frees the
+/// whole connection (the caller of the delivery that closed it holds it until it is
+/// done).
+pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
+    RUNNING.with(|running| {
+        let mut running = running.borrow_mut();
+        let index = running.iter().position(|client| client.id == id)?;
+        Some(running.swap_remove(index).driver)
+    })
 }
 
 /// A Server-Sent Events connection for JavaScript: typed handlers per event type,
@@ -124,10 +150,14 @@ thread_local! {
 /// client.onState((state) => console.log(state));
 /// client.onError((error) => console.warn(error.kind, error.message));
 /// ```
+///
+/// The object holds only a key and its handlers: a closed client's connection is
+/// freed when it closes, not when the script's garbage is collected.
 #[wasm_bindgen(js_name = SseClient)]
 pub struct JsSseClient {
-    driver: Rc<Driver>,
-    delivery: Rc<JsDelivery>,
+    /// Its key among the running clients.
+    id: u32,
+    hub: Hub,
 }
 
 #[wasm_bindgen(js_class = SseClient)]
@@ -171,25 +201,24 @@ impl JsSseClient {
             }
         };
         let (config, machine) = settings.builder.validate()?;
-        let id = NEXT_CLIENT.with(|next| next.replace(next.get() + 1));
-        let on_closed = Box::new(move || {
-            // The caller of this delivery holds the driver, so letting go of it here
-            // cannot free it under our feet.
-            let driver = RUNNING.with(|running| {
-                let mut running = running.borrow_mut();
-                let index = running
-                    .iter()
-                    .position(|(running_id, _)| *running_id == id)?;
-                Some(running.swap_remove(index))
-            });
-            drop(driver);
-        });
-        let delivery = Rc::new(JsDelivery::new(settings.json, make_headers, on_closed));
+        let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
+        let hub = Hub::new(settings.json);
+        hub.set_url(&config.url);
+        let delivery = Rc::new(JsDelivery::new(id, hub.clone(), make_headers));
         let driver = Driver::start(config, machine, delivery.clone());
-        if driver.state() != ConnectionState::Closed {
-            RUNNING.with(|running| running.borrow_mut().push((id, driver.clone())));
+        if driver.state() == ConnectionState::Closed {
+            // Closed before it was running (a fatal first request): what it answers now.
+            hub.release(&driver.last_event_id());
+        } else {
+            RUNNING.with(|running| {
+                running.borrow_mut().push(Running {
+                    id,
+                    driver,
+                    delivery,
+                })
+            });
         }
-        Ok(JsSseClient { driver, delivery })
+        Ok(JsSseClient { id, hub })
     }
 
     /// Calls `handler(data, event)` for every event of `type` (`"message"` for events
@@ -207,14 +236,14 @@ impl JsSseClient {
             )));
         };
         let handler = function("on", handler)?;
-        if self.delivery.is_released() {
-            return self.unsubscriber(None);
+        let off = self.hub.on(&event_type, &handler);
+        if let Some((driver, delivery)) = running(self.id) {
+            delivery.prune_types(|event_type| driver.unlisten(event_type));
+            if delivery.add_type(&event_type) {
+                driver.listen(&event_type);
+            }
         }
-        let id = self.delivery.hub.on(&event_type, &handler);
-        if self.delivery.add_type(&event_type) {
-            self.driver.listen(&event_type);
-        }
-        self.unsubscriber(Some(Target::Event(event_type, id)))
+        Ok(off)
     }
 
     /// Calls `handler(state, detail)` on every change of `state`. Returns a function
@@ -225,12 +254,7 @@ impl JsSseClient {
         #[wasm_bindgen(unchecked_param_type = "(state: SseState, detail: SseStateDetail) => void")]
         handler: JsValue,
     ) -> Result<Function, JsValue> {
-        let handler = function("onState", handler)?;
-        if self.delivery.is_released() {
-            return self.unsubscriber(None);
-        }
-        let id = self.delivery.hub.on_state(&handler);
-        self.unsubscriber(Some(Target::State(id)))
+        Ok(self.hub.on_state(&function("onState", handler)?))
     }
 
     /// Calls `handler(error)` with every error: each lost or failed connection once,
@@ -241,98 +265,48 @@ impl JsSseClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(error: SseError) => void")] handler: JsValue,
     ) -> Result<Function, JsValue> {
-        let handler = function("onError", handler)?;
-        if self.delivery.is_released() {
-            return self.unsubscriber(None);
-        }
-        let id = self.delivery.hub.on_error(&handler);
-        self.unsubscriber(Some(Target::Error(id)))
+        Ok(self.hub.on_error(&function("onError", handler)?))
     }
 
     /// Drops the current connection and connects again now, resuming from the last
     /// event id. Reports no error; does nothing once closed.
     pub fn reconnect(&self) {
-        self.driver.reconnect();
+        if let Some((driver, _)) = running(self.id) {
+            driver.reconnect();
+        }
     }
 
     /// Closes for good: cancels any pending retry, makes no further request and reports
     /// `"closed"` once.
     pub fn close(&self) {
-        self.driver.close();
+        if let Some((driver, _)) = running(self.id) {
+            driver.close();
+        }
     }
 
     /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.
     #[wasm_bindgen(getter, unchecked_return_type = "SseState")]
     pub fn state(&self) -> String {
-        self.driver.state().as_str().to_owned()
+        let state = match running(self.id) {
+            Some((driver, _)) => driver.state(),
+            None => ConnectionState::Closed,
+        };
+        state.as_str().to_owned()
     }
 
     /// The last event id seen (or given as the `lastEventId` option); `""` until then.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.driver.last_event_id()
+        match running(self.id) {
+            Some((driver, _)) => driver.last_event_id(),
+            None => self.hub.last_event_id(),
+        }
     }
 
     /// The absolute URL of the stream, resolved like `EventSource.url`.
     #[wasm_bindgen(getter)]
     pub fn url(&self) -> String {
-        self.driver.url().to_owned()
-    }
-}
-
-impl JsSseClient {
-    /// A plain JS function that removes `target`: the `run` method of an
-    /// [`Unsubscriber`], bound to it. No Rust closure is involved, so none can leak.
-    fn unsubscriber(&self, target: Option<Target>) -> Result<Function, JsValue> {
-        let object = JsValue::from(Unsubscriber {
-            delivery: Rc::downgrade(&self.delivery),
-            driver: Rc::downgrade(&self.driver),
-            target,
-        });
-        let run: Function = Reflect::get(&object, &JsValue::from_str("run"))?.dyn_into()?;
-        Ok(run.bind0(&object))
-    }
-}
-
-/// Which handler an unsubscribe function removes.
-enum Target {
-    Event(String, u32),
-    State(u32),
-    Error(u32),
-}
-
-/// The state behind an unsubscribe function. It holds nothing strongly, so a script
-/// that drops the function (or the client) leaks nothing, and calling it twice, or
-/// after the client is gone, does nothing.
-#[wasm_bindgen(js_name = SseUnsubscribe, skip_typescript)]
-pub struct Unsubscriber {
-    delivery: Weak<JsDelivery>,
-    driver: Weak<Driver>,
-    target: Option<Target>,
-}
-
-#[wasm_bindgen(js_class = SseUnsubscribe)]
-impl Unsubscriber {
-    /// Removes the handler, once.
-    pub fn run(&mut self) {
-        let (Some(delivery), Some(target)) = (self.delivery.upgrade(), self.target.take()) else {
-            return;
-        };
-        if delivery.is_released() {
-            return;
-        }
-        match target {
-            Target::Event(event_type, id) => {
-                if delivery.hub.off(&event_type, id) {
-                    delivery.remove_type(&event_type);
-                    if let Some(driver) = self.driver.upgrade() {
-                        driver.unlisten(&event_type);
-                    }
-                }
-            }
-            Target::State(id) => delivery.hub.off_state(id),
-            Target::Error(id) => delivery.hub.off_error(id),
-        }
+        self.hub.url()
     }
 }
 

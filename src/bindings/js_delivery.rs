@@ -18,27 +18,32 @@ use crate::{ConnectionState, SseError};
 #[wasm_bindgen(module = "/src/bindings/js_hub.js")]
 extern "C" {
     /// The JS handlers of one client.
+    #[derive(Clone)]
     pub(crate) type Hub;
 
     #[wasm_bindgen(constructor)]
     pub(crate) fn new(json: bool) -> Hub;
 
+    /// Adds a handler; returns the function that removes it.
     #[wasm_bindgen(method)]
-    pub(crate) fn on(this: &Hub, event_type: &str, handler: &Function) -> u32;
-    #[wasm_bindgen(method)]
-    pub(crate) fn off(this: &Hub, event_type: &str, id: u32) -> bool;
+    pub(crate) fn on(this: &Hub, event_type: &str, handler: &Function) -> Function;
     #[wasm_bindgen(method, js_name = onState)]
-    pub(crate) fn on_state(this: &Hub, handler: &Function) -> u32;
-    #[wasm_bindgen(method, js_name = offState)]
-    pub(crate) fn off_state(this: &Hub, id: u32);
+    pub(crate) fn on_state(this: &Hub, handler: &Function) -> Function;
     #[wasm_bindgen(method, js_name = onError)]
-    pub(crate) fn on_error(this: &Hub, handler: &Function) -> u32;
-    #[wasm_bindgen(method, js_name = offError)]
-    pub(crate) fn off_error(this: &Hub, id: u32);
+    pub(crate) fn on_error(this: &Hub, handler: &Function) -> Function;
+    #[wasm_bindgen(method, js_name = takeEmptied)]
+    fn take_emptied(this: &Hub) -> Option<String>;
     #[wasm_bindgen(method)]
     fn slot(this: &Hub, event_type: &str) -> u32;
+    /// Lets go of the handlers of a closed client, and keeps what it still answers.
     #[wasm_bindgen(method)]
-    fn release(this: &Hub);
+    pub(crate) fn release(this: &Hub, last_event_id: &str);
+    #[wasm_bindgen(method, setter)]
+    pub(crate) fn set_url(this: &Hub, url: &str);
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn url(this: &Hub) -> String;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    pub(crate) fn last_event_id(this: &Hub) -> String;
 
     #[wasm_bindgen(method)]
     fn begin(this: &Hub, resume_from: &str);
@@ -74,8 +79,8 @@ pub(crate) struct JsDelivery {
     delivered: Cell<bool>,
     /// Closed for good: the hub has let go of its handlers and takes no more.
     released: Cell<bool>,
-    /// Runs once the client is closed.
-    on_closed: Box<dyn Fn()>,
+    /// The client's key among the running ones (`js.rs`).
+    client: u32,
     /// The `headers` option's function, for the fetch transport's JS reader.
     make_headers: Option<Function>,
 }
@@ -127,24 +132,16 @@ fn utf16_len(text: &str) -> u32 {
 }
 
 impl JsDelivery {
-    pub(crate) fn new(
-        json: bool,
-        make_headers: Option<Function>,
-        on_closed: Box<dyn Fn()>,
-    ) -> JsDelivery {
+    pub(crate) fn new(client: u32, hub: Hub, make_headers: Option<Function>) -> JsDelivery {
         JsDelivery {
-            hub: Hub::new(json),
+            hub,
             types: RefCell::default(),
             batch: RefCell::default(),
             delivered: Cell::new(false),
             released: Cell::new(false),
-            on_closed,
+            client,
             make_headers,
         }
-    }
-
-    pub(crate) fn is_released(&self) -> bool {
-        self.released.get()
     }
 
     /// A handler of `event_type` was added; `true` if the type is new to the client.
@@ -157,11 +154,16 @@ impl JsDelivery {
         true
     }
 
-    /// The last handler of `event_type` is gone.
-    pub(crate) fn remove_type(&self, event_type: &str) {
-        self.types
-            .borrow_mut()
-            .retain(|(listened, _)| listened != event_type);
+    /// Forgets the types whose last handler was removed (the hub's unsubscribe
+    /// functions are plain JS, so it learns of them when it next asks) and hands each
+    /// to `unlisten`.
+    pub(crate) fn prune_types(&self, mut unlisten: impl FnMut(&str)) {
+        while let Some(event_type) = self.hub.take_emptied() {
+            self.types
+                .borrow_mut()
+                .retain(|(listened, _)| *listened != event_type);
+            unlisten(&event_type);
+        }
     }
 
     fn slot(&self, event_type: &str) -> Option<u32> {
@@ -173,6 +175,8 @@ impl JsDelivery {
 
 impl Delivery for JsDelivery {
     fn begin(&self, resume_from: &str) {
+        // The connection about to open listens only to types that have handlers.
+        self.prune_types(|_| {});
         let mut batch = self.batch.borrow_mut();
         batch.clear();
         batch.id = None;
@@ -287,8 +291,12 @@ impl Delivery for JsDelivery {
         self.hub.state(state.as_str(), attempt, delay_ms);
         if state == ConnectionState::Closed && !self.released.replace(true) {
             self.types.borrow_mut().clear();
-            self.hub.release();
-            (self.on_closed)();
+            // The driver is let go of here, and freed once the caller is done with it:
+            // nothing of a closed client waits for the script's garbage to be collected.
+            let last_event_id = super::js::stop_running(self.client)
+                .map(|driver| driver.last_event_id())
+                .unwrap_or_default();
+            self.hub.release(&last_event_id);
         }
     }
 

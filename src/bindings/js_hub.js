@@ -11,6 +11,8 @@ const NONE = 0xffffffff;
 // the batch's text.
 const RECORD = 5;
 
+const noop = () => {};
+
 const report = (exception) => {
   try {
     reportError(exception);
@@ -52,6 +54,11 @@ class List {
     const sees = seesEvent(fn);
     this.items = [...this.items, { id, fn, active: true, sees }];
     if (sees) this.seeing += 1;
+  }
+  // Adds `fn`; returns the function that removes it.
+  handler(id, fn) {
+    this.add(id, fn);
+    return () => this.remove(id);
   }
   // Whether the handler was there.
   remove(id) {
@@ -108,6 +115,12 @@ export class Hub {
     this.busy = false;
     this.conn = fresh("");
     this.conn.ended = true;
+    // Types whose last handler was removed since Rust last asked (takeEmptied).
+    this.emptied = new Set();
+    this.released = false;
+    // What a closed client still answers: set by Rust at its start and its close.
+    this.url = "";
+    this.lastEventId = "";
   }
 
   // ---- handlers
@@ -125,36 +138,40 @@ export class Hub {
   slot(type) {
     return this.entry(type).slot;
   }
+  // Each `on*` returns the function that removes its handler: plain JS, so a script
+  // that keeps it, calls it twice or drops it costs wasm nothing. After the client is
+  // closed a handler is not kept at all.
   on(type, fn) {
+    if (this.released) return noop;
+    const entry = this.entry(type);
     const id = ++this.nextId;
-    this.entry(type).list.add(id, fn);
-    return id;
+    entry.list.add(id, fn);
+    return () => {
+      if (entry.list.remove(id) && entry.list.items.length === 0) this.emptied.add(type);
+    };
   }
-  // Whether the type lost its last handler.
-  off(type, id) {
-    const entry = this.types.get(type);
-    return entry !== undefined && entry.list.remove(id) && entry.list.items.length === 0;
+  // A type that lost its last handler (and has not found another), or undefined. Rust
+  // asks before it listens anew, and stops listening to these.
+  takeEmptied() {
+    for (const type of this.emptied) {
+      this.emptied.delete(type);
+      if (this.types.get(type)?.list.items.length === 0) return type;
+    }
+    return undefined;
   }
   onState(fn) {
-    const id = ++this.nextId;
-    this.states.add(id, fn);
-    return id;
-  }
-  offState(id) {
-    this.states.remove(id);
+    return this.released ? noop : this.states.handler(++this.nextId, fn);
   }
   onError(fn) {
-    const id = ++this.nextId;
-    this.errors.add(id, fn);
-    return id;
-  }
-  offError(id) {
-    this.errors.remove(id);
+    return this.released ? noop : this.errors.handler(++this.nextId, fn);
   }
   // The client is closed: once what is queued has run (the "closed" state among it),
   // let go of every handler; one that refers to its client would otherwise keep both
   // alive through wasm's table for good.
-  release() {
+  release(lastEventId) {
+    this.released = true;
+    this.lastEventId = lastEventId;
+    this.emptied.clear();
     this.run(() => {
       this.types = new Map();
       this.slots = [];

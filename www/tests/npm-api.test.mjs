@@ -590,6 +590,34 @@ test("a closed client is freed even when its handlers refer to it", async (brows
   }
 });
 
+// A closed client's connection (driver, handlers' registry, buffers) must be freed
+// when it closes: a script that makes and closes clients without ever calling free()
+// would otherwise grow wasm's memory until its garbage is collected, which for small
+// wrappers may be never. The clients are all kept here, so no collection can help.
+test("closing a client frees its connection at once, while the script still holds it", async (browser) => {
+  const grown = await inPage(browser, async () => {
+    const kept = [];
+    const cycle = (transport) =>
+      new Promise((resolve) => {
+        const client = new SseClient("/sse?count=1&then=hold", { transport });
+        kept.push(client, client.onState(() => {}), client.onError(() => {}));
+        kept.push(client.on("message", () => resolve(client.close())));
+      });
+    const grown = {};
+    for (const transport of ["eventsource", "fetch"]) {
+      for (let i = 0; i < 10; i++) await cycle(transport);
+      const before = wasm.memory.buffer.byteLength;
+      for (let i = 0; i < 300; i++) await cycle(transport);
+      grown[transport] = wasm.memory.buffer.byteLength - before;
+    }
+    return grown;
+  });
+  // What a closed client may keep until it is collected is its few-byte wrapper: 300
+  // of them fit in one 64 KiB page. A connection kept alive costs about 1 KB each.
+  assert.ok(grown.eventsource <= 65536, `native transport: grew ${grown.eventsource} B`);
+  assert.ok(grown.fetch <= 65536, `fetch transport: grew ${grown.fetch} B`);
+});
+
 test("an open client keeps running after the script lets go of it, like EventSource", async (browser) => {
   const page = await browser.newPage();
   try {
