@@ -67,7 +67,7 @@ export function initSync(options) {
 }
 `;
 
-const { code } = transformSync(source, { minify: true, format: "esm", target: "es2020", sourcefile: "inline.js" });
+const { code } = transformSync(source, { minify: true, format: "esm", target: "es2022", sourcefile: "inline.js" });
 // Deno reads the types from this first-line directive, as for sse_wasm.js.
 writeFileSync(join(dir, "inline.js"), `/* @ts-self-types="./inline.d.ts" */\n${code}`);
 // minify-pkg.mjs maps an inline.js left over from an earlier build; that map is stale.

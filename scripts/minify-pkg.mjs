@@ -36,7 +36,7 @@ for (const path of scripts(dir)) {
   const { code, map } = transformSync(source, {
     minify: true,
     format: "esm",
-    target: "es2020",
+    target: "es2022",
     sourcemap: "external",
     sourcefile: basename(path),
   });

@@ -37,21 +37,21 @@ else
     echo "pkg: WARNING: the size build of std failed; building with the prebuilt std (about 3 KB larger)" >&2
     wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- "${features[@]}"
 fi
+# The SseClient class is plain JS (src/bindings/js_client.js, declared in js.rs's
+# TypeScript section) over the __sse* functions the glue exports: it joins the entry,
+# and those functions stop being exports of the package.
+glue="$PKG_DIR/sse_wasm.js"
+sed -i 's/^export function __sse/function __sse/' "$glue"
+if [ "$(grep -c '^function __sse' "$glue")" -ne 6 ]; then
+    echo "pkg: the glue does not have the six __sse* functions js_client.js calls" >&2
+    exit 1
+fi
+{ echo; cat src/bindings/js_client.js; } >>"$glue"
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
 node scripts/inline-pkg.mjs "$PKG_DIR"
 # wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
 rm -f "$PKG_DIR/.gitignore"
-# wasm-bindgen declares `[Symbol.dispose]()` on every class. It fails type checking for
-# consumers whose lib lacks esnext.disposable (with skipLibCheck off), and it would
-# suggest `using`, which only releases the wrapper: like an EventSource, a client
-# runs until close(). The method stays in the JS; the declaration goes.
-sed -i '/^    \[Symbol\.dispose\](): void;$/d' "$PKG_DIR/sse_wasm.d.ts"
-if grep -q 'Symbol\.dispose' "$PKG_DIR/sse_wasm.d.ts"; then
-    echo "pkg: could not remove [Symbol.dispose] from sse_wasm.d.ts" >&2
-    exit 1
-fi
-
 wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
 # Every script a page loads: the glue and the snippets it imports (inline.js is the
 # other entry's .wasm, counted on its own line).

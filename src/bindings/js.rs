@@ -1,13 +1,19 @@
 //! The npm package's face: `SseClient` for JavaScript, exactly as `DESIGN.md` ("npm
 //! API") specifies it, with TypeScript declarations for every option and callback.
 //!
+//! The class itself is plain JS (`js_client.js`, appended to the package's entry by
+//! `scripts/pkg.sh`): it holds its handlers' hub (`js_hub.js`) and a key, and calls the
+//! `__sse*` functions here for what Rust decides. So a client costs wasm's memory
+//! nothing once it is closed, whether or not the script's garbage is ever collected (a
+//! wasm-bindgen class would keep a block of the heap per object until then).
+//!
 //! Compiled with the `js` feature only, so Rust apps that use the crate do not carry a
 //! second, JS-facing client in their own bindings.
 //!
 //! Decisions where the contract is silent follow the browser's `EventSource`:
 //! - a client that is not closed keeps running when the script drops its last
 //!   reference to it (an open `EventSource` is not garbage-collected either); `close()`
-//!   is what stops it, and `free()` only releases the wrapper;
+//!   is what stops it;
 //! - handlers are called with `this` undefined, in the order they were added, and a
 //!   handler removed while an event is being delivered is not called for it;
 //! - a `URL` object is accepted wherever a URL string is;
@@ -16,7 +22,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -104,6 +110,65 @@ export interface SseError {
   /** http: the status code. */
   status?: number;
 }
+
+/**
+ * A Server-Sent Events connection: typed handlers per event type, JSON decoding,
+ * reconnection with backoff and resume.
+ *
+ * ```js
+ * import init, { SseClient } from "sse-wasm";
+ * await init();
+ * const client = new SseClient("/events", { backoff: { initialMs: 500 } });
+ * const off = client.on("tick", (tick) => console.log(tick.price));
+ * client.onState((state) => console.log(state));
+ * client.onError((error) => console.warn(error.kind, error.message));
+ * ```
+ *
+ * Like an `EventSource`, a client that is not closed keeps running when the script
+ * lets go of it; `close()` stops it and frees what it holds at once.
+ */
+export class SseClient {
+  /**
+   * Connects to `url` (a string or `URL`, resolved against the document).
+   *
+   * Throws an `Error` whose `kind` is `"invalid"` for a bad URL or option.
+   */
+  constructor(url: string | URL, options?: SseOptions);
+  /**
+   * Calls `handler(data, event)` for every event of `type` (`"message"` for events
+   * without an `event:` field). Returns a function that removes the handler.
+   */
+  on(type: string, handler: (data: any, event: SseEvent) => void): () => void;
+  /**
+   * Calls `handler(state, detail)` on every change of `state`. Returns a function that
+   * removes the handler.
+   */
+  onState(handler: (state: SseState, detail: SseStateDetail) => void): () => void;
+  /**
+   * Calls `handler(error)` with every error: each lost or failed connection once, data
+   * that is not JSON, and the reason the client closed. Returns a function that
+   * removes the handler.
+   */
+  onError(handler: (error: SseError) => void): () => void;
+  /**
+   * Drops the current connection and connects again now, resuming from the last event
+   * id. Reports no error; does nothing once closed.
+   */
+  reconnect(): void;
+  /**
+   * Closes for good: cancels any pending retry, makes no further request and reports
+   * `"closed"` once.
+   */
+  close(): void;
+  /** Does nothing: kept for scripts written for earlier versions. `close()` stops a client. */
+  free(): void;
+  /** `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`. */
+  readonly state: SseState;
+  /** The last event id seen (or given as the `lastEventId` option); `""` until then. */
+  readonly lastEventId: string;
+  /** The absolute URL of the stream, resolved like `EventSource.url`. */
+  readonly url: string;
+}
 "#;
 
 /// A client that is not closed, kept alive whether or not a script still holds it, the
@@ -139,175 +204,100 @@ pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
     })
 }
 
-/// A Server-Sent Events connection for JavaScript: typed handlers per event type,
-/// JSON decoding, reconnection with backoff and resume.
-///
-/// ```js
-/// import init, { SseClient } from "sse-wasm";
-/// await init();
-/// const client = new SseClient("/events", { backoff: { initialMs: 500 } });
-/// const off = client.on("tick", (tick) => console.log(tick.price));
-/// client.onState((state) => console.log(state));
-/// client.onError((error) => console.warn(error.kind, error.message));
-/// ```
-///
-/// The object holds only a key and its handlers: a closed client's connection is
-/// freed when it closes, not when the script's garbage is collected.
-#[wasm_bindgen(js_name = SseClient)]
-pub struct JsSseClient {
-    /// Its key among the running clients.
-    id: u32,
-    hub: Hub,
+/// Opens a client: `new SseClient(url, options)`. Returns its hub, which carries the
+/// client's key (`client`) and, once it is closed, what it still answers.
+#[wasm_bindgen(js_name = __sseOpen, skip_typescript)]
+pub fn open_client(url: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    open(url, options).map_err(|error| thrown(&error))
 }
 
-#[wasm_bindgen(js_class = SseClient)]
-impl JsSseClient {
-    /// Connects to `url` (a string or `URL`, resolved against the document).
-    ///
-    /// Throws an `Error` whose `kind` is `"invalid"` for a bad URL or option.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "SseOptions")] options: Option<Object>,
-    ) -> Result<JsSseClient, JsValue> {
-        Self::open(url, options.map(JsValue::from)).map_err(|error| thrown(&error))
-    }
-
-    fn open(url: JsValue, options: Option<JsValue>) -> Result<JsSseClient, SseError> {
-        let url = match url.as_string() {
-            Some(url) => url,
-            None => match url.dyn_ref::<web_sys::Url>() {
-                Some(url) => url.href(),
-                None => return Err(SseError::invalid("url: expected a string or a URL")),
-            },
-        };
-        let options = options.filter(|value| !value.is_undefined() && !value.is_null());
-        let mut make_headers = None;
-        let settings = match options {
-            None => js_options::read::<JsObject>(&url, None, None)?,
-            Some(value) if !value.is_object() || js_sys::Array::is_array(&value) => {
-                return Err(SseError::invalid("options: expected an object"));
-            }
-            Some(value) => {
-                let headers = Reflect::get(&value, &JsValue::from_str("headers"))
-                    .unwrap_or(JsValue::UNDEFINED);
-                let headers = if let Some(make) = headers.dyn_ref::<Function>() {
-                    make_headers = Some(make.clone());
-                    Some(HeadersOption::Made)
-                } else {
-                    headers_option(&headers)?
-                };
-                js_options::read(&url, Some(&JsObject(value)), headers)?
-            }
-        };
-        let (config, machine) = settings.builder.validate()?;
-        let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
-        let hub = Hub::new(settings.json);
-        hub.set_url(&config.url);
-        let delivery = Rc::new(JsDelivery::new(id, hub.clone(), make_headers));
-        let driver = Driver::start(config, machine, delivery.clone());
-        if driver.state() == ConnectionState::Closed {
-            // Closed before it was running (a fatal first request): what it answers now.
-            hub.release(&driver.last_event_id());
+fn open(url: JsValue, options: JsValue) -> Result<JsValue, SseError> {
+    let url = match url.as_string() {
+        Some(url) => url,
+        None => match url.dyn_ref::<web_sys::Url>() {
+            Some(url) => url.href(),
+            None => return Err(SseError::invalid("url: expected a string or a URL")),
+        },
+    };
+    let mut make_headers = None;
+    let settings = if options.is_undefined() || options.is_null() {
+        js_options::read::<JsObject>(&url, None, None)?
+    } else if !options.is_object() || js_sys::Array::is_array(&options) {
+        return Err(SseError::invalid("options: expected an object"));
+    } else {
+        let headers =
+            Reflect::get(&options, &JsValue::from_str("headers")).unwrap_or(JsValue::UNDEFINED);
+        let headers = if let Some(make) = headers.dyn_ref::<Function>() {
+            make_headers = Some(make.clone());
+            Some(HeadersOption::Made)
         } else {
-            RUNNING.with(|running| {
-                running.borrow_mut().push(Running {
-                    id,
-                    driver,
-                    delivery,
-                })
-            });
-        }
-        Ok(JsSseClient { id, hub })
-    }
-
-    /// Calls `handler(data, event)` for every event of `type` (`"message"` for events
-    /// without an `event:` field). Returns a function that removes the handler.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn on(
-        &self,
-        #[wasm_bindgen(js_name = "type", unchecked_param_type = "string")] event_type: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "(data: any, event: SseEvent) => void")]
-        handler: JsValue,
-    ) -> Result<Function, JsValue> {
-        let Some(event_type) = event_type.as_string() else {
-            return Err(thrown(&SseError::invalid(
-                "on: the event type must be a string",
-            )));
+            headers_option(&headers)?
         };
-        let handler = function("on", handler)?;
-        let off = self.hub.on(&event_type, &handler);
-        if let Some((driver, delivery)) = running(self.id) {
-            delivery.prune_types(|event_type| driver.unlisten(event_type));
-            if delivery.add_type(&event_type) {
-                driver.listen(&event_type);
-            }
-        }
-        Ok(off)
+        js_options::read(&url, Some(&JsObject(options)), headers)?
+    };
+    let (config, machine) = settings.builder.validate()?;
+    let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
+    let hub = Hub::new(settings.json, id, &config.url);
+    let delivery = Rc::new(JsDelivery::new(id, hub.clone(), make_headers));
+    let driver = Driver::start(config, machine, delivery.clone());
+    if driver.state() == ConnectionState::Closed {
+        // Closed before it was running (a fatal first request): what it answers now.
+        hub.release(&driver.last_event_id());
+    } else {
+        RUNNING.with(|running| {
+            running.borrow_mut().push(Running {
+                id,
+                driver,
+                delivery,
+            })
+        });
     }
+    Ok(hub.into())
+}
 
-    /// Calls `handler(state, detail)` on every change of `state`. Returns a function
-    /// that removes the handler.
-    #[wasm_bindgen(js_name = onState, unchecked_return_type = "() => void")]
-    pub fn on_state(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "(state: SseState, detail: SseStateDetail) => void")]
-        handler: JsValue,
-    ) -> Result<Function, JsValue> {
-        Ok(self.hub.on_state(&function("onState", handler)?))
-    }
-
-    /// Calls `handler(error)` with every error: each lost or failed connection once,
-    /// data that is not JSON, and the reason the client closed. Returns a function that
-    /// removes the handler.
-    #[wasm_bindgen(js_name = onError, unchecked_return_type = "() => void")]
-    pub fn on_error(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "(error: SseError) => void")] handler: JsValue,
-    ) -> Result<Function, JsValue> {
-        Ok(self.hub.on_error(&function("onError", handler)?))
-    }
-
-    /// Drops the current connection and connects again now, resuming from the last
-    /// event id. Reports no error; does nothing once closed.
-    pub fn reconnect(&self) {
-        if let Some((driver, _)) = running(self.id) {
-            driver.reconnect();
+/// `client.on(type, …)` added a handler of `event_type` to the hub: the connection
+/// listens to it, and stops listening to types that lost their last handler.
+#[wasm_bindgen(js_name = __sseListen, skip_typescript)]
+pub fn listen(client: u32, event_type: &str) {
+    if let Some((driver, delivery)) = running(client) {
+        delivery.prune_types(|event_type| driver.unlisten(event_type));
+        if delivery.add_type(event_type) {
+            driver.listen(event_type);
         }
     }
+}
 
-    /// Closes for good: cancels any pending retry, makes no further request and reports
-    /// `"closed"` once.
-    pub fn close(&self) {
-        if let Some((driver, _)) = running(self.id) {
-            driver.close();
-        }
+/// `client.reconnect()`: does nothing once closed.
+#[wasm_bindgen(js_name = __sseReconnect, skip_typescript)]
+pub fn reconnect(client: u32) {
+    if let Some((driver, _)) = running(client) {
+        driver.reconnect();
     }
+}
 
-    /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.
-    #[wasm_bindgen(getter, unchecked_return_type = "SseState")]
-    pub fn state(&self) -> String {
-        let state = match running(self.id) {
-            Some((driver, _)) => driver.state(),
-            None => ConnectionState::Closed,
-        };
-        state.as_str().to_owned()
+/// `client.close()`: does nothing once closed.
+#[wasm_bindgen(js_name = __sseClose, skip_typescript)]
+pub fn close(client: u32) {
+    if let Some((driver, _)) = running(client) {
+        driver.close();
     }
+}
 
-    /// The last event id seen (or given as the `lastEventId` option); `""` until then.
-    #[wasm_bindgen(getter, js_name = lastEventId)]
-    pub fn last_event_id(&self) -> String {
-        match running(self.id) {
-            Some((driver, _)) => driver.last_event_id(),
-            None => self.hub.last_event_id(),
-        }
-    }
+/// `client.state`.
+#[wasm_bindgen(js_name = __sseState, skip_typescript)]
+pub fn state(client: u32) -> String {
+    let state = match running(client) {
+        Some((driver, _)) => driver.state(),
+        None => ConnectionState::Closed,
+    };
+    state.as_str().to_owned()
+}
 
-    /// The absolute URL of the stream, resolved like `EventSource.url`.
-    #[wasm_bindgen(getter)]
-    pub fn url(&self) -> String {
-        self.hub.url()
-    }
+/// `client.lastEventId` while the client runs; `undefined` once it is closed (the hub
+/// has it then).
+#[wasm_bindgen(js_name = __sseLastEventId, skip_typescript)]
+pub fn last_event_id(client: u32) -> Option<String> {
+    running(client).map(|(driver, _)| driver.last_event_id())
 }
 
 /// The options object as [`js_options`] reads it.
@@ -377,15 +367,6 @@ fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
         headers.push((name, value));
     }
     Ok(headers)
-}
-
-/// Accepts only functions as handlers, so a mistake shows at the call that made it.
-fn function(method: &str, handler: JsValue) -> Result<Function, JsValue> {
-    handler.dyn_into::<Function>().map_err(|_| {
-        thrown(&SseError::invalid(format!(
-            "{method}: the handler must be a function"
-        )))
-    })
 }
 
 /// An `Error` to throw, with the same `kind` as the objects `onError` hands out.

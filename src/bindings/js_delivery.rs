@@ -21,16 +21,10 @@ extern "C" {
     #[derive(Clone)]
     pub(crate) type Hub;
 
+    /// The hub of client `client`, whose stream is at `url`.
     #[wasm_bindgen(constructor)]
-    pub(crate) fn new(json: bool) -> Hub;
+    pub(crate) fn new(json: bool, client: u32, url: &str) -> Hub;
 
-    /// Adds a handler; returns the function that removes it.
-    #[wasm_bindgen(method)]
-    pub(crate) fn on(this: &Hub, event_type: &str, handler: &Function) -> Function;
-    #[wasm_bindgen(method, js_name = onState)]
-    pub(crate) fn on_state(this: &Hub, handler: &Function) -> Function;
-    #[wasm_bindgen(method, js_name = onError)]
-    pub(crate) fn on_error(this: &Hub, handler: &Function) -> Function;
     #[wasm_bindgen(method, js_name = takeEmptied)]
     fn take_emptied(this: &Hub) -> Option<String>;
     #[wasm_bindgen(method)]
@@ -38,12 +32,6 @@ extern "C" {
     /// Lets go of the handlers of a closed client, and keeps what it still answers.
     #[wasm_bindgen(method)]
     pub(crate) fn release(this: &Hub, last_event_id: &str);
-    #[wasm_bindgen(method, setter)]
-    pub(crate) fn set_url(this: &Hub, url: &str);
-    #[wasm_bindgen(method, getter)]
-    pub(crate) fn url(this: &Hub) -> String;
-    #[wasm_bindgen(method, getter, js_name = lastEventId)]
-    pub(crate) fn last_event_id(this: &Hub) -> String;
 
     #[wasm_bindgen(method)]
     fn begin(this: &Hub, resume_from: &str);

@@ -104,8 +104,11 @@ const fresh = (resumeFrom) => ({
 });
 
 export class Hub {
-  constructor(json) {
+  // `client` is the client's key in Rust; `url` its stream's absolute URL.
+  constructor(json, client, url) {
     this.json = json;
+    this.client = client;
+    this.url = url;
     this.types = new Map();
     this.slots = [];
     this.states = new List();
@@ -118,8 +121,7 @@ export class Hub {
     // Types whose last handler was removed since Rust last asked (takeEmptied).
     this.emptied = new Set();
     this.released = false;
-    // What a closed client still answers: set by Rust at its start and its close.
-    this.url = "";
+    // The id a closed client answers with (Rust sets it as it closes).
     this.lastEventId = "";
   }
 
