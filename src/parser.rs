@@ -37,8 +37,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// The default bound on one pending event: 8 MiB.
-pub const DEFAULT_MAX_EVENT_SIZE: usize = 8 * 1024 * 1024;
+/// The default bound on one pending event: 64 MiB. Large enough for what browsers
+/// accept in practice (the native `EventSource` has no bound at all, and streams of
+/// whole documents or model outputs carry events of tens of megabytes), small enough
+/// that a stream that never ends its event cannot take the page's memory.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 

@@ -357,6 +357,33 @@ async fn a_stream_written_one_byte_at_a_time_gives_the_same_events() {
     assert_eq!(bytes.last_event_id(), "6");
 }
 
+/// LaunchDarkly's sse-contract-tests send one 10 MiB event ("large message in two
+/// chunks"); the native `EventSource` takes it, so the default limit must too.
+#[wasm_bindgen_test]
+async fn a_10_mib_event_arrives_whole_under_the_default_limit() {
+    let session = new_session("fetch-10mib");
+    let size = 10 * 1024 * 1024;
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&count=1&size={size}&then=hold"
+    )))
+    .transport(Transport::Fetch)
+    .connect()
+    .unwrap();
+    let lengths = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let _events = client.on_raw("message", {
+        let lengths = lengths.clone();
+        move |event| lengths.borrow_mut().push(event.data.len())
+    });
+    let watch = Watch::new(&client);
+    wait_for("the 10 MiB event", ms(20000), || {
+        !lengths.borrow().is_empty()
+    })
+    .await;
+    assert!(lengths.borrow()[0] >= size, "{:?}", lengths.borrow());
+    assert!(watch.errors.get().is_empty(), "{:?}", watch.errors.get());
+    client.close();
+}
+
 #[wasm_bindgen_test]
 async fn an_event_over_the_size_limit_is_an_error_and_a_reconnect() {
     let session = new_session("fetch-big");

@@ -378,6 +378,44 @@ async fn changed_options_close_the_old_connection_and_open_a_new_one() {
     app.destroy();
 }
 
+/// Options that differ only in their header function are different options: a hook
+/// given a new token function connects anew, and sends the new headers.
+#[wasm_bindgen_test]
+async fn a_new_header_function_alone_makes_a_new_connection() {
+    let session = new_session("yew-headers");
+    let options = |token: &'static str| -> SseOptions {
+        SseClient::builder(ticks_url(&session, "count=2&interval=20&then=hold"))
+            .headers_with(move || vec![("x-token".to_owned(), token.to_owned())])
+            .into()
+    };
+    let first = options("a");
+    let (root, mut app) = render::<ShowFeed>(ShowProps {
+        options: first.clone(),
+        show: true,
+    });
+    wait_for_text(&root, "feed-latest", "2", ms(5000)).await;
+    // The same options again (a clone shares the function): nothing changes.
+    app.update(ShowProps {
+        options: first,
+        show: true,
+    });
+    app.update(ShowProps {
+        options: options("b"),
+        show: true,
+    });
+    let seen = wait_for_stats("the second connection", &session, ms(5000), |stats| {
+        stats.connections.len() == 2 && stats.open == 1
+    })
+    .await;
+    let tokens: Vec<_> = seen
+        .connections
+        .iter()
+        .map(|connection| connection.headers.get("x-token").cloned())
+        .collect();
+    assert_eq!(tokens, [Some("a".to_owned()), Some("b".to_owned())]);
+    app.destroy();
+}
+
 #[wasm_bindgen_test]
 async fn an_invalid_url_is_an_error_state_not_a_panic() {
     let (root, app) = render::<Feed>(FeedProps {

@@ -561,8 +561,8 @@ fn finish_rearms_the_bom() {
 // ---------------------------------------------------------------------------------
 
 #[test]
-fn the_default_limit_is_8_mib() {
-    assert_eq!(DEFAULT_MAX_EVENT_SIZE, 8 * 1024 * 1024);
+fn the_default_limit_is_64_mib() {
+    assert_eq!(DEFAULT_MAX_EVENT_SIZE, 64 * 1024 * 1024);
     assert_eq!(Parser::new().max_event_size(), DEFAULT_MAX_EVENT_SIZE);
     assert_eq!(Parser::default().max_event_size(), DEFAULT_MAX_EVENT_SIZE);
     assert_eq!(Parser::with_max_event_size(10).max_event_size(), 10);

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::{SseClient, SseClientBuilder, SseError};
+use crate::client::{SseClient, SseClientBuilder};
+use crate::event::SseError;
 
 /// What a hook or provider connects to: a URL with the default options, or a
 /// configured [`SseClientBuilder`].
@@ -21,25 +22,31 @@ use crate::{SseClient, SseClientBuilder, SseError};
 ///     .backoff(Backoff::exponential(Duration::from_millis(250)))
 ///     .into();
 /// assert_ne!(plain, tuned);
+///
+/// // A header function is compared by identity: a clone shares it, another closure
+/// // (even the same code) is a change, and the hooks connect anew with it.
+/// let token = |value: &'static str| move || vec![("authorization".to_owned(), value.to_owned())];
+/// let with_a: SseOptions = SseClient::builder("/events").headers_with(token("a")).into();
+/// assert_eq!(with_a, with_a.clone());
+/// let with_b: SseOptions = SseClient::builder("/events").headers_with(token("b")).into();
+/// assert_ne!(with_a, with_b);
 /// ```
 ///
 /// Nothing is checked or opened until a hook connects (in an effect, in the browser);
 /// an invalid URL then shows up as the hook's error and a `closed` state.
 ///
-/// Two options are equal when they describe the same connection: the same URL and the
-/// same settings. The Yew hooks reconnect when their options change.
-#[derive(Clone)]
+/// Two options are equal when they describe the same connection: the same URL, the
+/// same settings and the same header function (see [`SseClientBuilder`]'s
+/// `PartialEq`). The Yew hooks reconnect when their options change.
+#[derive(Clone, PartialEq)]
 pub struct SseOptions {
     builder: SseClientBuilder,
-    /// The builder's `Debug` text: every setting, so a cheap and complete equality.
-    key: String,
 }
 
 impl SseOptions {
     /// Options from a configured builder.
     pub fn new(builder: SseClientBuilder) -> Self {
-        let key = format!("{builder:?}");
-        SseOptions { builder, key }
+        SseOptions { builder }
     }
 
     /// Opens the connection these options describe.
@@ -51,12 +58,6 @@ impl SseOptions {
 impl fmt::Debug for SseOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.builder.fmt(f)
-    }
-}
-
-impl PartialEq for SseOptions {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
     }
 }
 

@@ -29,7 +29,7 @@ use wasm_bindgen::JsCast;
 use super::js_delivery::{Hub, JsDelivery};
 use super::js_options::{self, HeadersOption, OptionsObject, Value};
 use crate::client::driver::Driver;
-use crate::{ConnectionState, SseError};
+use crate::event::{ConnectionState, SseError};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -81,7 +81,7 @@ export interface SseOptions {
   body?: string;
   /** Request headers, or a function called before every (re)connect (fetch). */
   headers?: SseHeaders;
-  /** Largest event the fetch transport accepts, in bytes; a larger one is an error and a reconnect. Default 8 MiB. */
+  /** Largest event the fetch transport accepts, in bytes; a larger one is an error and a reconnect. Default 64 MiB. */
   maxEventSize?: number;
 }
 

@@ -9,11 +9,11 @@ use super::delivery::RustDelivery;
 use super::driver::{Config, Driver};
 use super::SseClient;
 use crate::backoff::Backoff;
+use crate::event::SseError;
 use crate::machine::Machine;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::runtime;
 use crate::transport::{self, FetchConfig, HeaderFn, HeaderFuture, Transport};
-use crate::SseError;
 
 /// The query parameter that carries the last event id unless configured otherwise.
 pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
@@ -205,7 +205,8 @@ impl SseClientBuilder {
 
     /// The largest event the fetch transport accepts, in bytes of the stream; a larger
     /// one is reported as a network error and the connection is made again, so a
-    /// runaway stream cannot take unbounded memory. Default 8 MiB.
+    /// runaway stream cannot take unbounded memory. Default 64 MiB
+    /// ([`DEFAULT_MAX_EVENT_SIZE`](crate::parser::DEFAULT_MAX_EVENT_SIZE)).
     pub fn max_event_size(mut self, bytes: usize) -> Self {
         self.max_event_size = bytes;
         self
@@ -314,6 +315,33 @@ impl SseClientBuilder {
         let delivery = RustDelivery::new();
         let driver = Driver::start(config, machine, delivery.clone());
         Ok(SseClient::new(driver, delivery))
+    }
+}
+
+/// Two builders are equal when they describe the same connection: the same URL and
+/// settings, and the same header function (the same closure, shared by cloning the
+/// builder; two closures are never equal, even with the same code).
+impl PartialEq for SseClientBuilder {
+    fn eq(&self, other: &Self) -> bool {
+        let same_header_fn = match (&self.header_fn, &other.header_fn) {
+            (None, None) => true,
+            (Some(mine), Some(theirs)) => Rc::ptr_eq(mine, theirs),
+            _ => false,
+        };
+        same_header_fn
+            && self.url == other.url
+            && self.with_credentials == other.with_credentials
+            && self.backoff == other.backoff
+            && self.resume == other.resume
+            && self.resume_param == other.resume_param
+            && self.last_event_id == other.last_event_id
+            && self.reconnect_on_end == other.reconnect_on_end
+            && self.idle_timeout == other.idle_timeout
+            && self.transport == other.transport
+            && self.method == other.method
+            && self.body == other.body
+            && self.headers == other.headers
+            && self.max_event_size == other.max_event_size
     }
 }
 
