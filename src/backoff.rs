@@ -18,7 +18,8 @@
 
 use std::time::Duration;
 
-use crate::{millis, SseError};
+use crate::event::SseError;
+use crate::millis;
 
 /// How the computed delay is randomised, so that many clients dropped by one server
 /// restart do not all come back in the same instant.
@@ -67,9 +68,10 @@ impl std::str::FromStr for Jitter {
 /// event or stayed open for 5 s.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backoff {
-    initial: Duration,
+    // Crate-visible so that the npm options reader can default one against another.
+    pub(crate) initial: Duration,
     factor: f64,
-    max: Duration,
+    pub(crate) max: Duration,
     jitter: Jitter,
     max_retries: Option<u32>,
     stable_after: Duration,
@@ -145,36 +147,6 @@ impl Backoff {
         self
     }
 
-    /// The configured first delay.
-    pub fn initial_delay(&self) -> Duration {
-        self.initial
-    }
-
-    /// The configured growth factor.
-    pub fn growth_factor(&self) -> f64 {
-        self.factor
-    }
-
-    /// The configured cap.
-    pub fn max_delay(&self) -> Duration {
-        self.max
-    }
-
-    /// The configured jitter.
-    pub fn jitter_kind(&self) -> Jitter {
-        self.jitter
-    }
-
-    /// The configured retry budget.
-    pub fn retry_limit(&self) -> Option<u32> {
-        self.max_retries
-    }
-
-    /// The configured stable period.
-    pub fn stable_period(&self) -> Duration {
-        self.stable_after
-    }
-
     /// Checks the values a caller may have taken from untrusted input.
     pub fn validate(&self) -> Result<(), SseError> {
         // The messages name the builder's methods; the npm face checks its own option
@@ -241,7 +213,7 @@ fn millis_to_duration(ms: f64) -> Duration {
 
 /// What to do after a connection failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryDecision {
+pub(crate) enum RetryDecision {
     /// Reconnect after this delay; `attempt` counts consecutive failures from 1.
     Retry {
         /// 1 for the first reconnect since the last healthy connection.
@@ -260,7 +232,7 @@ pub enum RetryDecision {
 ///
 /// Times are durations since any fixed origin (the client uses `performance.now()`).
 #[derive(Clone, Debug)]
-pub struct RetryState {
+pub(crate) struct RetryState {
     policy: Backoff,
     failures: u32,
     opened_at: Option<Duration>,
@@ -278,16 +250,6 @@ impl RetryState {
             server_retry: None,
             retry_after: None,
         }
-    }
-
-    /// The policy this state follows.
-    pub fn policy(&self) -> &Backoff {
-        &self.policy
-    }
-
-    /// Consecutive failures since the connection was last healthy.
-    pub fn failures(&self) -> u32 {
-        self.failures
     }
 
     /// The connection opened at `now`.

@@ -28,7 +28,7 @@ use serde::de::{
     self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor,
 };
 
-use crate::{SseError, SseEvent};
+use crate::event::{SseError, SseEvent};
 
 /// Decodes the event's data as JSON into `T`.
 ///

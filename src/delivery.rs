@@ -13,10 +13,10 @@
 
 use std::time::Duration;
 
+use crate::event::{ConnectionState, SseError};
 use crate::parser::ParsedEvent;
 use crate::runtime::Tracked;
 use crate::transport::{Connection, FetchRequest, SignalSink};
-use crate::{ConnectionState, SseError};
 
 /// What the events of the current connection told since it was last asked.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use crate::{ConnectionState, SseError, SseEvent};
+use crate::event::{ConnectionState, SseError, SseEvent};
 
 /// Identifies one registered handler.
 pub(crate) type HandlerId = u64;

@@ -51,7 +51,6 @@ pub mod decode;
 mod delivery;
 mod dispatch;
 mod event;
-mod listener;
 mod machine;
 mod millis;
 pub mod parser;
@@ -62,7 +61,7 @@ mod small_alloc;
 mod stream;
 mod transport;
 
-pub use backoff::{Backoff, Jitter, RetryDecision, RetryState};
+pub use backoff::{Backoff, Jitter};
 #[cfg(feature = "leptos")]
 pub use bindings::leptos;
 #[cfg(feature = "yew")]

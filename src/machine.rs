@@ -8,13 +8,34 @@
 //! ```
 //!
 //! Time and the random draw for jitter are arguments, so every transition is tested
-//! natively; `client.rs` carries the effects out with real connections and timers.
+//! natively; `client/driver.rs` carries the effects out with real connections and timers.
 
 use std::time::Duration;
 
 use crate::backoff::{Backoff, RetryDecision, RetryState};
-use crate::transport::{Failure, FailureClass};
-use crate::{ConnectionState, SseError};
+use crate::event::{ConnectionState, SseError};
+
+/// How a connection ended, and whether trying again can help.
+pub(crate) struct Failure {
+    pub(crate) error: SseError,
+    pub(crate) class: FailureClass,
+    /// A server's `Retry-After`: the least wait before the next request.
+    pub(crate) retry_after: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureClass {
+    /// Worth another try after the backoff delay.
+    Retryable,
+    /// The server ended the stream (or, on the native transport, the stream was lost
+    /// after it opened, which it cannot tell apart). Retried unless `reconnect_on_end`
+    /// is off.
+    Ended,
+    /// Trying again cannot help: close. The native transport cannot tell (the client
+    /// uses it when a connection cannot even be made); the fetch transport reports it
+    /// for 204, most 4xx and a wrong Content-Type.
+    Fatal,
+}
 
 /// What the machine asks its driver to do, in order.
 #[derive(Debug)]
@@ -164,7 +185,7 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Jitter;
+    use crate::backoff::Jitter;
 
     const T0: Duration = Duration::ZERO;
 

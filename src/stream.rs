@@ -1,4 +1,5 @@
-//! `futures::Stream` views of a client's events, built on the callback API.
+//! `futures::Stream` views of a client's events ([`SseClient::subscribe`]), built on
+//! the callback API.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -9,7 +10,10 @@ use std::task::{Context, Poll, Waker};
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
-use crate::{decode, ConnectionState, SseClient, SseError, Subscription};
+use crate::client::SseClient;
+use crate::decode;
+use crate::dispatch::Subscription;
+use crate::event::{ConnectionState, SseError};
 
 /// The events of one type, decoded from JSON; made by [`SseClient::subscribe`].
 ///
@@ -65,8 +69,18 @@ impl<T> Drop for EndOnDrop<T> {
     }
 }
 
+impl SseClient {
+    /// The events of `event_type`, decoded from JSON, as a `futures::Stream`.
+    ///
+    /// Decode failures are `Err` items (and are reported on `on_error` too); the
+    /// stream ends when the client closes. Events are buffered until polled.
+    pub fn subscribe<T: DeserializeOwned + 'static>(&self, event_type: &str) -> EventStream<T> {
+        EventStream::new(self, event_type)
+    }
+}
+
 impl<T: DeserializeOwned + 'static> EventStream<T> {
-    pub(crate) fn new(client: &SseClient, event_type: &str) -> Self {
+    fn new(client: &SseClient, event_type: &str) -> Self {
         let shared = Rc::new(RefCell::new(Buffer {
             items: VecDeque::new(),
             ended: client.state() == ConnectionState::Closed,

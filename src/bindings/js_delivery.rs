@@ -11,9 +11,9 @@ use wasm_bindgen::prelude::*;
 
 use super::js_fetch;
 use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
+use crate::event::{ConnectionState, SseError};
 use crate::parser::ParsedEvent;
 use crate::transport::{Connection, FetchRequest, SignalSink};
-use crate::{ConnectionState, SseError};
 
 #[wasm_bindgen(module = "/src/bindings/js_hub.js")]
 extern "C" {

@@ -8,10 +8,11 @@ use std::rc::Rc;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
+use crate::event::SseError;
+use crate::machine::{Failure, FailureClass};
 use crate::runtime::LiveToken;
 use crate::transport::fetch::{Stop, StreamReader};
-use crate::transport::{Connection, Failure, FailureClass, FetchRequest, Signal, SignalSink};
-use crate::SseError;
+use crate::transport::{Connection, FetchRequest, Signal, SignalSink};
 
 #[wasm_bindgen(module = "/src/bindings/js_fetch.js")]
 extern "C" {

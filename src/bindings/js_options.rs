@@ -15,8 +15,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::backoff::{Backoff, Jitter};
+use crate::client::{SseClient, SseClientBuilder};
+use crate::event::SseError;
 use crate::transport::HeaderFuture;
-use crate::{SseClient, SseClientBuilder, SseError, Transport};
+use crate::transport::Transport;
 
 /// One value of an options object, as far as the checks need to know it.
 pub(crate) enum Value<O> {
@@ -163,19 +165,17 @@ fn read_backoff<O: OptionsObject>(options: &O) -> Result<Backoff, SseError> {
     // delay gives way to the cap instead.
     let initial = match field.number("initialMs")? {
         Some(ms) => millis::<O>("backoff.initialMs", ms)?,
-        None => max.map_or(defaults.initial_delay(), |max| {
-            max.min(defaults.initial_delay())
-        }),
+        None => max.map_or(defaults.initial, |max| max.min(defaults.initial)),
     };
     let mut backoff = defaults.initial(initial);
     if let Some(max) = max {
         backoff = backoff.max(max);
     }
-    if backoff.max_delay() < initial {
+    if backoff.max < initial {
         let ms = |duration: Duration| O::show(duration.as_secs_f64() * 1000.0);
         return Err(SseError::invalid(format!(
             "backoff.maxMs: {} ms is below initialMs {} ms",
-            ms(backoff.max_delay()),
+            ms(backoff.max),
             ms(initial)
         )));
     }

@@ -51,7 +51,9 @@ use ::leptos::reactive::send_wrapper_ext::SendOption;
 use serde::de::DeserializeOwned;
 
 pub use super::SseOptions;
-use crate::{ConnectionState, SseClient, SseError, Subscription};
+use crate::client::SseClient;
+use crate::dispatch::Subscription;
+use crate::event::{ConnectionState, SseError};
 
 /// A connection opened by [`use_sse`]: its state and last error as signals, and the
 /// client.

@@ -51,7 +51,8 @@ use ::yew::prelude::{
 use serde::de::DeserializeOwned;
 
 pub use super::SseOptions;
-use crate::{ConnectionState, SseClient, SseClientBuilder, SseError};
+use crate::client::{SseClient, SseClientBuilder};
+use crate::event::{ConnectionState, SseError};
 
 thread_local! {
     static NEXT_CONNECTION: Cell<u64> = const { Cell::new(1) };

@@ -12,10 +12,10 @@ use web_sys::MessageEvent;
 
 use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
 use crate::dispatch::{Dispatcher, Incoming, Queued};
+use crate::event::{ConnectionState, SseError};
 use crate::parser::ParsedEvent;
 use crate::runtime::Tracked;
 use crate::transport::{self, Connection, FetchRequest, SignalSink};
-use crate::{ConnectionState, SseError};
 
 pub(crate) struct RustDelivery {
     weak: Weak<RustDelivery>,

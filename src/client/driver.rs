@@ -8,12 +8,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use crate::delivery::Delivery;
+use crate::event::{ConnectionState, SseError};
 use crate::machine::{Effect, Machine};
+use crate::machine::{Failure, FailureClass};
 use crate::runtime::{self, Timer};
-use crate::transport::{
-    self, Connection, Failure, FailureClass, FetchConfig, FetchRequest, Request, Signal,
-};
-use crate::{ConnectionState, SseError};
+use crate::transport::{self, Connection, FetchConfig, FetchRequest, Request, Signal};
 
 /// What a driver needs to know about its requests; checked by the builder.
 pub(crate) struct Config {

@@ -19,9 +19,7 @@ pub use builder::{SseClientBuilder, DEFAULT_RESUME_PARAM};
 #[cfg(feature = "json")]
 use crate::decode;
 use crate::dispatch::{HandlerId, Incoming, Removed, Subscription, Unsubscribe};
-#[cfg(feature = "json")]
-use crate::stream::EventStream;
-use crate::{ConnectionState, SseError, SseEvent};
+use crate::event::{ConnectionState, SseError, SseEvent};
 use delivery::RustDelivery;
 use driver::Driver;
 
@@ -170,15 +168,6 @@ impl SseClient {
             .registry()
             .add_error(Box::new(handler));
         Subscription::new(self.unsubscriber(), vec![id])
-    }
-
-    /// The events of `event_type`, decoded from JSON, as a `futures::Stream`.
-    ///
-    /// Decode failures are `Err` items (and are reported on `on_error` too); the
-    /// stream ends when the client closes. Events are buffered until polled.
-    #[cfg(feature = "json")]
-    pub fn subscribe<T: DeserializeOwned + 'static>(&self, event_type: &str) -> EventStream<T> {
-        EventStream::new(self, event_type)
     }
 
     /// Drops the current connection and connects again now, resuming from the last

@@ -18,11 +18,12 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
-use super::{Connection, Failure, FailureClass, Request, Signal, SignalSink};
+use super::listener::Listener;
+use super::{Connection, Request, Signal, SignalSink};
 use crate::delivery::Delivery;
-use crate::listener::Listener;
+use crate::event::SseError;
+use crate::machine::{Failure, FailureClass};
 use crate::runtime::js_error_message;
-use crate::SseError;
 
 pub(crate) struct EventSourceConnection {
     source: EventSource,

@@ -8,11 +8,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::delivery::Delivery;
+use crate::event::SseError;
+use crate::machine::Failure;
 use crate::parser::ParsedEvent;
-use crate::SseError;
 
 pub(crate) mod eventsource;
 pub(crate) mod fetch;
+mod listener;
 pub(crate) mod status;
 
 /// How a client reaches its server.
@@ -81,28 +83,6 @@ pub(crate) enum Signal<'a> {
     Retry(Duration),
     /// The connection failed, was lost or ended.
     Failed(Failure),
-}
-
-/// How a connection ended, and whether trying again can help.
-pub(crate) struct Failure {
-    pub(crate) error: SseError,
-    pub(crate) class: FailureClass,
-    /// A server's `Retry-After`: the least wait before the next request.
-    pub(crate) retry_after: Option<Duration>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FailureClass {
-    /// Worth another try after the backoff delay.
-    Retryable,
-    /// The server ended the stream (or, on the native transport, the stream was lost
-    /// after it opened, which it cannot tell apart). Retried unless `reconnect_on_end`
-    /// is off.
-    Ended,
-    /// Trying again cannot help: close. The native transport cannot tell (the client
-    /// uses it when a connection cannot even be made); the fetch transport reports it
-    /// for 204, most 4xx and a wrong Content-Type.
-    Fatal,
 }
 
 /// Where a connection sends its signals.

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use super::{Failure, FailureClass};
-use crate::SseError;
+use crate::event::SseError;
+use crate::machine::{Failure, FailureClass};
 
 /// Judges a response: `Ok` when the stream can be read.
 pub(crate) fn judge(

@@ -11,8 +11,8 @@
 
 use web_sys::Headers;
 
+use crate::event::SseError;
 use crate::runtime::js_error_message;
-use crate::SseError;
 
 mod reader;
 mod task;

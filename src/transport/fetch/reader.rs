@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use crate::delivery::keep_id;
+use crate::event::SseError;
+use crate::machine::{Failure, FailureClass};
 use crate::parser::{Item, Parser};
-use crate::transport::{status, Failure, FailureClass, Signal};
-use crate::SseError;
+use crate::transport::{status, Signal};
 
 /// Why reading stopped before the stream ended by itself.
 pub(crate) enum Stop {

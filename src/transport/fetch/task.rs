@@ -16,9 +16,10 @@ use web_sys::{
 };
 
 use super::{Stop, StreamReader};
+use crate::event::SseError;
+use crate::machine::FailureClass;
 use crate::runtime::{js_error_message, LiveToken};
-use crate::transport::{Connection, FailureClass, FetchConfig, FetchRequest, Signal, SignalSink};
-use crate::SseError;
+use crate::transport::{Connection, FetchConfig, FetchRequest, Signal, SignalSink};
 
 #[wasm_bindgen]
 extern "C" {
