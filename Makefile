@@ -39,12 +39,7 @@ fmt:
 	cargo fmt --all
 
 clippy:
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
-	cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features --features js,small-alloc -- -D warnings
-	cargo clippy -p sse-wasm --all-targets --features leptos,leptos/csr --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p sse-wasm --all-targets --features yew,yew/csr --target wasm32-unknown-unknown -- -D warnings
+	bash scripts/clippy.sh
 
 example-leptos:
 	HOST=$(HOST) PORT=$(PORT) bash scripts/example.sh leptos_ticker

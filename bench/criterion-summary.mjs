@@ -1,4 +1,4 @@
-// Row 2a of `make bench`: criterion's estimates for `benches/parser.rs`, as MB/s.
+// Row 2a of `make bench`: criterion's estimates for `bench/native/parser.rs`, as MB/s.
 //
 //   node bench/criterion-summary.mjs [TARGET_DIR] [BYTES]
 //

@@ -91,17 +91,12 @@ node bench/criterion-summary.mjs "${CARGO_TARGET_DIR:-target}" >"$OUT/criterion.
 
 say "browser rows (Chromium started directly, server on loopback)"
 cargo build --quiet --profile bench-server -p sse-server
-rm -f "$OUT/port"
-"$ROOT/target/bench-server/sse-server" --host 127.0.0.1 --port 0 --port-file "$OUT/port" \
-    --www "$STAGE" --pkg "$OUT/pkg" >"$OUT/server.log" 2>&1 &
-server_pid=$!
+source "$ROOT/scripts/server.sh"
+start_sse_server "$ROOT/target/bench-server/sse-server" "$OUT/port" "$OUT/server.log" \
+    --host 127.0.0.1 --port 0 --www "$STAGE" --pkg "$OUT/pkg"
+server_pid="$SERVER_PID"
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    [ -s "$OUT/port" ] && break
-    sleep 0.1
-done
-[ -s "$OUT/port" ] || { say "the server did not start:"; cat "$OUT/server.log" >&2; exit 1; }
-node bench/run.mjs --server "http://127.0.0.1:$(cat "$OUT/port")" --out "$OUT/browser.json" --query "$query"
+node bench/run.mjs --server "http://127.0.0.1:$SERVER_PORT" --out "$OUT/browser.json" --query "$query"
 kill "$server_pid" 2>/dev/null || true
 
 status=0

@@ -65,25 +65,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-"$server_bin" --host "$host" --port "$port" --port-file "$tmp/port" \
-    --www "$ROOT/www" --pkg "$pkg_path" </dev/null &
-server_pid=$!
-
-bound=""
-for _ in $(seq 1 300); do
-    if [ -s "$tmp/port" ]; then
-        bound="$(tr -d ' \t\r\n' <"$tmp/port")"
-        break
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        status=0
-        wait "$server_pid" || status=$?
-        server_pid=""
-        die "the server exited (status $status) before listening; is port $port in use? Try: make demo PORT=$((port == 0 ? 8081 : port + 1))"
-    fi
-    sleep 0.1
-done
-[ -n "$bound" ] || die "the server did not start listening within 30 s"
+source "$ROOT/scripts/server.sh"
+server_log="$ROOT/target/demo-server.log"
+mkdir -p "$ROOT/target"
+if ! start_sse_server "$server_bin" "$tmp/port" "$server_log" \
+    --host "$host" --port "$port" --www "$ROOT/www" --pkg "$pkg_path"; then
+    die "the server did not start; is port $port in use? Try: make demo PORT=$((port == 0 ? 8081 : port + 1))"
+fi
+server_pid="$SERVER_PID"
+bound="$SERVER_PORT"
 
 # A wildcard address is reachable on loopback; IPv6 literals need brackets.
 case "$host" in
@@ -95,7 +85,7 @@ esac
 url="http://$shown:$bound/"
 printf '\n  sse-wasm live demo: %s\n' "$url"
 printf '  (one SSE connection feeds every panel; try "Drop connection" and the two-factor sign-in)\n'
-printf '  Ctrl-C stops it.\n\n'
+printf '  The server logs to %s. Ctrl-C stops it.\n\n' "${server_log#"$ROOT"/}"
 
 status=0
 wait "$server_pid" || status=$?

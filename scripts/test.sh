@@ -28,6 +28,9 @@ case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 SERVER_BIN="$TARGET_DIR/debug/sse-server"
 CHROMEDRIVER_BIN=/usr/bin/chromedriver
 SERVER_PID=""
+# start_sse_server; CLIPPY_RUNS and the frameworks' feature sets.
+source "$ROOT/scripts/server.sh"
+source "$ROOT/scripts/clippy.sh"
 
 # ---------------------------------------------------------------------------
 # Server lifecycle: started by its real binary path, stopped by the recorded PID
@@ -154,38 +157,13 @@ finish() {
 
 # Start the server and wait for its port file; sets SSE_TEST_SERVER.
 start_server() {
-    local port_file="$TMP_DIR/port" server_log="$LOG_DIR/server.log"
-    rm -f "$port_file"
+    local server_log="$LOG_DIR/server.log"
     # www/ and pkg/ too: the JS-side tests load www/tests/page.html, which imports
     # the package from /pkg/.
-    local args=(--host 127.0.0.1 --port 0 --port-file "$port_file" --www "$ROOT/www" --pkg "$ROOT/pkg")
+    local args=(--host 127.0.0.1 --port 0 --www "$ROOT/www" --pkg "$ROOT/pkg")
     echo "    $ $SERVER_BIN ${args[*]}  (output: ${server_log#"$ROOT"/})"
-    "$SERVER_BIN" "${args[@]}" </dev/null >"$server_log" 2>&1 &
-    SERVER_PID=$!
-    local deadline=$((SECONDS + 30)) raw port=""
-    while :; do
-        if [ -s "$port_file" ]; then
-            raw="$(tr -d ' \t\r\n' <"$port_file")"
-            port="${raw##*:}" # accept "PORT" or "HOST:PORT"
-            if [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ]; then break; fi
-            port=""
-        fi
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            wait "$SERVER_PID" 2>/dev/null
-            echo "test: sse-server exited (status $?) before writing its port file; its output:" >&2
-            tail -n 30 "$server_log" >&2
-            SERVER_PID=""
-            return 1
-        fi
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "test: timed out after 30 s waiting for sse-server to write its port file $port_file; its output:" >&2
-            tail -n 30 "$server_log" >&2
-            stop_server
-            return 1
-        fi
-        sleep 0.1
-    done
-    export SSE_TEST_SERVER="http://127.0.0.1:$port"
+    start_sse_server "$SERVER_BIN" "$TMP_DIR/port" "$server_log" "${args[@]}" || return 1
+    export SSE_TEST_SERVER="http://127.0.0.1:$SERVER_PORT"
     echo "    sse-server pid $SERVER_PID listening; SSE_TEST_SERVER=$SSE_TEST_SERVER"
 }
 
@@ -238,9 +216,6 @@ framework_browser_tests() { # framework_browser_tests FEATURES TEST
 
 # The Leptos and Yew features are compiled only by the steps that name them, so the
 # core steps above never pay for either framework. csr for the browser, ssr natively.
-LEPTOS_CSR="leptos,leptos/csr"
-YEW_CSR="yew,yew/csr"
-FRAMEWORKS_SSR="leptos,leptos/ssr,yew,yew/ssr"
 
 # ---------------------------------------------------------------------------
 # The steps.
@@ -251,13 +226,9 @@ if ! run_step check "setup" bash "$ROOT/scripts/setup.sh"; then
 fi
 
 run_step check "fmt" cargo fmt --all --check
-run_step check "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
-run_step check "clippy (wasm32)" cargo clippy -p sse-wasm --all-targets --target wasm32-unknown-unknown -- -D warnings
-# The library as a Rust app gets it, without the features the suites turn on; with no
-# feature at all; and as the npm package is built.
-run_step check "clippy (wasm32, default features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown -- -D warnings
-run_step check "clippy (wasm32, no features)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
-run_step check "clippy (wasm32, npm package)" cargo clippy -p sse-wasm --lib --target wasm32-unknown-unknown --no-default-features --features js,small-alloc -- -D warnings
+for run in "${CLIPPY_RUNS[@]}"; do
+    run_step check "clippy ($(clippy_name "$run"))" clippy_run "$run"
+done
 # The bench crates are workspaces of their own (bench/wasm, bench/floor): `make bench`
 # builds them, so a change of the library's API must not leave them broken.
 bench_crates_check() {
@@ -273,9 +244,6 @@ bench_crates_check() {
 run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
-run_step check "clippy (leptos, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$LEPTOS_CSR" --target wasm32-unknown-unknown -- -D warnings
-run_step check "clippy (yew, wasm32)" cargo clippy -p sse-wasm --all-targets --features "$YEW_CSR" --target wasm32-unknown-unknown -- -D warnings
-run_step check "clippy (leptos+yew ssr)" cargo clippy -p sse-wasm --all-targets --features "$FRAMEWORKS_SSR" -- -D warnings
 run_step check "docs (leptos+yew)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
 run_step test "ssr render (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --test ssr_render
 run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc

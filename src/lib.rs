@@ -40,13 +40,27 @@
 //! the framework: `leptos` (module `sse_wasm::leptos`: `use_sse`, `use_sse_event`,
 //! `use_sse_events`, `<SseProvider>`) and `yew` (module `sse_wasm::yew`: the same as
 //! Yew hooks and a context provider). They connect in an effect, never during render.
+//!
+//! # Features
+//!
+//! - `json` (default): serde decoding — [`SseClient::on`], [`SseClient::on_enum`],
+//!   [`SseClient::subscribe`] and the [`decode`] module. Without it the crate has no
+//!   serde dependency, and [`SseClient::on_raw`] hands over the raw events.
+//! - `leptos`, `yew`: the framework hooks (they turn `json` on).
+//! - `js`: the npm package's JavaScript API (`SseClient` for JS, built by `make pkg`);
+//!   it adds nothing to the Rust API, so a Rust app never carries it.
+//! - `small-alloc`: a small power-of-two allocator as the global allocator, for the npm
+//!   package's size (a few hundred bytes instead of dlmalloc's 7 KB).
+//! - `test-hooks`: `live_closures()`, for leak tests and benchmarks.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
 mod bindings;
 mod client;
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod decode;
 mod delivery;
 mod dispatch;
@@ -63,14 +77,18 @@ mod transport;
 
 pub use backoff::{Backoff, Jitter};
 #[cfg(feature = "leptos")]
+#[cfg_attr(docsrs, doc(cfg(feature = "leptos")))]
 pub use bindings::leptos;
 #[cfg(feature = "yew")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yew")))]
 pub use bindings::yew;
 pub use client::{SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
 pub use dispatch::Subscription;
 pub use event::{ConnectionState, SseError, SseEvent};
 #[cfg(feature = "test-hooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-hooks")))]
 pub use runtime::live_closures;
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use stream::EventStream;
 pub use transport::Transport;

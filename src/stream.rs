@@ -74,6 +74,7 @@ impl SseClient {
     ///
     /// Decode failures are `Err` items (and are reported on `on_error` too); the
     /// stream ends when the client closes. Events are buffered until polled.
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn subscribe<T: DeserializeOwned + 'static>(&self, event_type: &str) -> EventStream<T> {
         EventStream::new(self, event_type)
     }

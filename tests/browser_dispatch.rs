@@ -14,6 +14,18 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// Every suite needs the scripted server; when it is not there, this says what to
+/// start (`make server` serves on the suites' default address).
+#[wasm_bindgen_test]
+async fn the_scripted_server_answers() {
+    let seen = stats(&new_session("probe")).await;
+    assert_eq!(
+        seen.connections.len(),
+        0,
+        "a new session has seen no request"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn events_reach_the_handlers_of_their_type() {
     let client = SseClient::connect(sse_url("count=6&types=tick,,news&then=hold")).unwrap();

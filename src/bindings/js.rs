@@ -1,5 +1,6 @@
-//! The npm package's face: `SseClient` for JavaScript, exactly as `DESIGN.md` ("npm
-//! API") specifies it, with TypeScript declarations for every option and callback.
+//! The npm package's face: `SseClient` for JavaScript, exactly as the npm API contract
+//! (the README's JavaScript quick start) specifies it, with TypeScript declarations for
+//! every option and callback.
 //!
 //! The class itself is plain JS (`js_client.js`, appended to the package's entry by
 //! `scripts/pkg.sh`): it holds its handlers' hub (`js_hub.js`) and a key, and calls the

@@ -80,6 +80,7 @@ impl SseClient {
     /// [`SseError::Decode`] and later events still arrive. Events without an `event:`
     /// field have the type `"message"`.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn on<T: DeserializeOwned + 'static>(
         &self,
         event_type: &str,
@@ -127,6 +128,7 @@ impl SseClient {
     ///
     /// Fails with [`SseError::Invalid`] when `E` is not an externally tagged enum.
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn on_enum<E: DeserializeOwned + 'static>(
         &self,
         handler: impl FnMut(E) + 'static,

@@ -13,15 +13,23 @@ use sse_wasm::{ConnectionState, SseClient, SseError, SseEvent, Subscription};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The scripted server, given at compile time by `make test` (scripts/test.sh).
+/// Where `make server` listens by default: the suites' server when nothing else is
+/// given, so that `wasm-pack test --headless --chrome` works next to `make server`.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// The scripted server: the address `make test` (scripts/test.sh) gives at compile time
+/// in `SSE_TEST_SERVER`, or [`DEFAULT_SERVER`].
 pub fn server() -> &'static str {
-    let Some(address) = option_env!("SSE_TEST_SERVER") else {
-        panic!(
-            "SSE_TEST_SERVER is not set: run the browser tests through `make test`, which \
-             starts server/ and exports its address"
-        )
-    };
-    address
+    option_env!("SSE_TEST_SERVER").unwrap_or(DEFAULT_SERVER)
+}
+
+/// Says in one line what to start when the server does not answer.
+fn unreachable_server(what: &str) -> String {
+    format!(
+        "{what}: nothing answers at {} — start the test server with `make server` (or \
+         run `make test`, which starts one and passes its address in SSE_TEST_SERVER)",
+        server()
+    )
 }
 
 /// A URL of the scripted stream with these query parameters.
@@ -77,7 +85,7 @@ pub async fn stats(session: &str) -> Stats {
     let window = web_sys::window().expect("a window");
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
         .await
-        .expect("GET /stats")
+        .unwrap_or_else(|_| panic!("{}", unreachable_server("GET /stats")))
         .unchecked_into();
     assert!(response.ok(), "GET /stats answered {}", response.status());
     let text = JsFuture::from(response.text().expect("a body"))
@@ -94,7 +102,7 @@ pub async fn drop_session(session: &str) {
     let window = web_sys::window().expect("a window");
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
         .await
-        .expect("GET /drop")
+        .unwrap_or_else(|_| panic!("{}", unreachable_server("GET /drop")))
         .unchecked_into();
     assert!(response.ok(), "GET /drop answered {}", response.status());
 }

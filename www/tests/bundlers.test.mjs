@@ -9,16 +9,14 @@
 //                                  (esbuild leaves `new URL(…, import.meta.url)` as it is;
 //                                  its file loader does not see that URL)
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, run, test, watchPage } from "./harness.mjs";
+import { launchChromium, run, startServer, test, watchPage } from "./harness.mjs";
 
 const app = join(dirname(fileURLToPath(import.meta.url)), "bundler-app");
 const dist = join(app, "dist");
-const serverBin = process.env.SSE_SERVER_BIN;
 const COUNT = 12;
 
 function sh(command, args, cwd) {
@@ -28,28 +26,6 @@ function sh(command, args, cwd) {
       else resolve(`${stdout}${stderr}`);
     });
   });
-}
-
-/** Starts sse-server serving `www` on a free port; resolves to its address and process. */
-async function startServer(www) {
-  if (!serverBin) throw new Error("SSE_SERVER_BIN is not set: run through `make test`");
-  const dir = mkdtempSync(join(tmpdir(), "sse-bundlers-"));
-  const portFile = join(dir, "port");
-  const child = spawn(serverBin, ["--host", "127.0.0.1", "--port", "0", "--port-file", portFile, "--www", www], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const port = readFileSync(portFile, "utf8").trim();
-      if (port) return { address: `http://127.0.0.1:${port}`, child, dir };
-    } catch {
-      // not written yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error("sse-server did not write its port file");
 }
 
 /** Builds one way (`npm run build:NAME`); resolves to the files of dist/NAME. */
@@ -122,18 +98,17 @@ await run({
   async setup() {
     rmSync(dist, { recursive: true, force: true });
     await sh("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
-    const server = await startServer(dist);
+    const server = await startServer(["--www", dist]);
     try {
       return { server, browser: await launchChromium() };
     } catch (error) {
-      server.child.kill();
+      server.stop();
       throw error;
     }
   },
   async teardown(ctx) {
     if (!ctx) return;
     await ctx.browser.close();
-    ctx.server.child.kill();
-    rmSync(ctx.server.dir, { recursive: true, force: true });
+    ctx.server.stop();
   },
 });

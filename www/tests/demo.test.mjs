@@ -8,37 +8,21 @@
 // It starts its own sse-server (SSE_SERVER_BIN) so the generators and the drop
 // control are its alone; without SSE_SERVER_BIN it uses SSE_TEST_SERVER.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, run, serverAddress, test, watchPage } from "./harness.mjs";
+import { launchChromium, run, serverAddress, startServer, test, watchPage } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shots = process.env.DEMO_SCREENSHOT_DIR || join(root, "target");
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-async function startServer() {
-  const bin = process.env.SSE_SERVER_BIN;
-  if (!bin) return { address: serverAddress() };
-  const dir = mkdtempSync(join(tmpdir(), "sse-demo-"));
-  const portFile = join(dir, "port");
+/** The suite's own server when `make test` gives its binary, else SSE_TEST_SERVER's. */
+async function demoServer() {
+  if (!process.env.SSE_SERVER_BIN) return { address: serverAddress(), stop() {} };
   const pkg = process.env.PKG_DIR ? resolve(root, process.env.PKG_DIR) : join(root, "pkg");
-  const args = ["--host", "127.0.0.1", "--port", "0", "--port-file", portFile, "--www", join(root, "www"), "--pkg", pkg];
-  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const port = readFileSync(portFile, "utf8").trim();
-      if (port) return { address: `http://127.0.0.1:${port}`, child, dir };
-    } catch {
-      // not written yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill();
-  throw new Error("sse-server did not write its port file");
+  return startServer(["--www", join(root, "www"), "--pkg", pkg]);
 }
 
 async function openDemo(browser, address, viewport) {
@@ -278,15 +262,12 @@ test("nothing was logged as an error", async () => {
 
 await run({
   async setup() {
-    server = await startServer();
+    server = await demoServer();
     browser = await launchChromium();
     laptop = await openDemo(browser, server.address, LAPTOP);
   },
   async teardown() {
     if (browser) await browser.close();
-    if (server && server.child) {
-      server.child.kill();
-      rmSync(server.dir, { recursive: true, force: true });
-    }
+    if (server) server.stop();
   },
 });

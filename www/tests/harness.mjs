@@ -1,6 +1,10 @@
 // A small test harness for the JS-side suites: tests run one after another, each
 // with a time limit, and the run ends with the same summary line as libtest
 // (`test result: ok. N passed; M failed`), which scripts/test.sh adds up.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_FLAGS } from "../../scripts/chromium-flags.mjs";
 
@@ -84,4 +88,36 @@ export function watchPage(page) {
     if (message.type() === "error") problems.push(`console.error: ${message.text()}`);
   });
   return problems;
+}
+
+/**
+ * Starts the scripted server (`SSE_SERVER_BIN`, which `make test` sets) on a free
+ * loopback port with these arguments (`--www DIR`, `--pkg DIR`); resolves to its
+ * `address` and a `stop()` that ends it and removes its files.
+ */
+export async function startServer(args) {
+  const bin = process.env.SSE_SERVER_BIN;
+  if (!bin) throw new Error("SSE_SERVER_BIN is not set: run through `make test`");
+  const dir = mkdtempSync(join(tmpdir(), "sse-server-"));
+  const portFile = join(dir, "port");
+  const child = spawn(bin, ["--host", "127.0.0.1", "--port", "0", "--port-file", portFile, ...args], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const stop = () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 200; i++) {
+    let port = "";
+    try {
+      port = readFileSync(portFile, "utf8").trim();
+    } catch {
+      // not written yet
+    }
+    if (port) return { address: `http://127.0.0.1:${port}`, stop };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  stop();
+  throw new Error("sse-server did not write its port file");
 }

@@ -2,15 +2,12 @@
 // installed, built with `vite build`, served by the scripted server (which also
 // streams to it, same origin), and watched in Chromium receiving live events.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, run, test, watchPage } from "./harness.mjs";
+import { launchChromium, run, startServer, test, watchPage } from "./harness.mjs";
 
 const app = join(dirname(fileURLToPath(import.meta.url)), "vite-app");
-const serverBin = process.env.SSE_SERVER_BIN;
 
 function sh(command, args, cwd) {
   return new Promise((resolve, reject) => {
@@ -21,32 +18,11 @@ function sh(command, args, cwd) {
   });
 }
 
-/** Starts sse-server serving `www` on a free port; resolves to its address and process. */
-async function startServer(www) {
-  if (!serverBin) throw new Error("SSE_SERVER_BIN is not set: run through `make test`");
-  const dir = mkdtempSync(join(tmpdir(), "sse-vite-"));
-  const portFile = join(dir, "port");
-  const child = spawn(serverBin, ["--host", "127.0.0.1", "--port", "0", "--port-file", portFile, "--www", www], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const port = readFileSync(portFile, "utf8").trim();
-      if (port) return { address: `http://127.0.0.1:${port}`, child, dir };
-    } catch {
-      // not written yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error("sse-server did not write its port file");
-}
-
 test("the Vite app installs the package, builds and receives live events in Chromium", async () => {
   await sh("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
   const build = await sh(join(app, "node_modules", ".bin", "vite"), ["build"], app);
   assert.match(build, /sse_wasm_bg-[\w-]+\.wasm/, "the .wasm was not emitted as an asset");
-  const server = await startServer(join(app, "dist"));
+  const server = await startServer(["--www", join(app, "dist")]);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -66,8 +42,7 @@ test("the Vite app installs the package, builds and receives live events in Chro
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();
-    server.child.kill();
-    rmSync(server.dir, { recursive: true, force: true });
+    server.stop();
   }
 }, { timeoutMs: 180_000 });
 

@@ -4,7 +4,7 @@
 //!
 //! - [`rust_throughput`]: one typed handler (`on::<Tick>`) over a fast stream;
 //! - [`ParserBench`] and [`mixed_stream`]: the event-stream parser on the same bytes
-//!   as the native criterion bench (`benches/support/mixed_stream.rs`);
+//!   as the native criterion bench (`bench/native/mixed_stream.rs`);
 //! - [`memory_connect_close`] and [`memory_reconnects`]: live heap bytes (a counting
 //!   global allocator), linear memory size and live JS closures before and after many
 //!   connections, to show that none of them leaks.
@@ -15,7 +15,7 @@
 #![deny(missing_docs)]
 
 mod alloc;
-#[path = "../../../benches/support/mixed_stream.rs"]
+#[path = "../../native/mixed_stream.rs"]
 mod mixed_stream;
 mod wait;
 

@@ -1,7 +1,7 @@
 //! Row 2a of `make bench`: the event-stream parser natively, against a same-run
 //! baseline.
 //!
-//! Both functions read the same 64 MiB mixed stream (`support/mixed_stream.rs`, the
+//! Both functions read the same 64 MiB mixed stream (`mixed_stream.rs`, the
 //! bytes the browser bench parses too) in 64 KiB chunks, as a network read hands them
 //! over:
 //!
@@ -19,7 +19,7 @@
 //! Criterion does not build for wasm32, so there this is an empty program.
 
 #[cfg(not(target_arch = "wasm32"))]
-#[path = "support/mixed_stream.rs"]
+#[path = "mixed_stream.rs"]
 mod mixed_stream;
 
 #[cfg(not(target_arch = "wasm32"))]

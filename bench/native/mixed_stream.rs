@@ -1,6 +1,6 @@
 //! The parser benchmarks' workload: a deterministic event stream of mixed shapes.
 //!
-//! Shared by the native criterion bench (`benches/parser.rs`) and the browser bench
+//! Shared by the native criterion bench (`bench/native/parser.rs`) and the browser bench
 //! (`bench/wasm`, by `#[path]`), so that both parse exactly the same bytes. No
 //! dependencies: a fixed xorshift generator keeps the stream identical on every run
 //! and every target.
