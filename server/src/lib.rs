@@ -22,6 +22,7 @@
 pub mod config;
 pub mod cors;
 pub mod demo;
+pub mod http;
 pub mod script;
 pub mod stats;
 pub mod stream;
@@ -48,8 +49,9 @@ use tokio::time::Instant;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;
-use crate::script::{check_session, decode_query, Script, ScriptError};
-use crate::stats::{Arrival, IdSource, Stats};
+use crate::http::bad_request;
+use crate::script::{check_session, decode_query, Fail, Script, ScriptError};
+use crate::stats::{Arrival, ConnGuard, IdSource, Stats};
 
 /// How long shutdown waits for open connections before giving up on them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -132,10 +134,6 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn bad_request(message: impl std::fmt::Display) -> Response {
-    (StatusCode::BAD_REQUEST, format!("bad request: {message}\n")).into_response()
-}
-
 fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
@@ -152,17 +150,7 @@ fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
 
 /// Where a stream resumes: the raw id, its source, and the first sequence number.
 fn resume_point(headers: &HeaderMap, script: &Script) -> (Option<String>, Option<IdSource>, u64) {
-    let found = match headers.get("last-event-id") {
-        Some(value) => Some((
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            IdSource::Header,
-        )),
-        None => script
-            .query
-            .get(&script.resume_param)
-            .map(|value| (value.clone(), IdSource::Query)),
-    };
-    match found {
+    match http::last_event_id(headers, &script.query, &script.resume_param) {
         Some((raw, source)) => {
             let first = raw
                 .trim()
@@ -220,38 +208,24 @@ async fn sse(
     let (last_event_id, id_source, first_seq) = resume_point(&headers, &script);
     let header_map = header_map(&headers);
 
-    let mut guard = None;
-    let mut drops = None;
-    if let Some(session) = &script.session {
-        let fail = script.fail.clone();
-        let arrival = Arrival {
-            method: method.to_string(),
-            last_event_id,
-            id_source,
-            headers: header_map.clone(),
-        };
-        let registration = state.stats().register(session, arrival, |index| {
-            fail.as_ref()
-                .filter(|fail| index < fail.first)
-                .map(|fail| fail.status.as_u16())
-        });
-        if let Some(fail) = fail.filter(|_| registration.guard.is_none()) {
-            return failure(fail.status, fail.retry_after);
+    let (guard, drops) = match &script.session {
+        Some(session) => {
+            let arrival = Arrival {
+                method: method.to_string(),
+                last_event_id,
+                id_source,
+                headers: header_map.clone(),
+            };
+            match register(&state, session, &script, arrival) {
+                Ok(registered) => registered,
+                Err(fail) => return failure(fail.status, fail.retry_after),
+            }
         }
-        guard = registration.guard;
-        drops = Some(registration.drops);
-    }
-
-    let echo = script.echo.then(|| {
-        let echo = Echo {
-            method: method.as_str(),
-            headers: &header_map,
-            query: &script.query,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        };
-        // Serializing string maps cannot fail; fall back to an empty object anyway.
-        serde_json::to_string(&echo).unwrap_or_else(|_| "{}".to_owned())
-    });
+        None => (None, None),
+    };
+    let echo = script
+        .echo
+        .then(|| echo_json(&method, &header_map, &script, &body));
 
     let content_type = script.content_type.clone();
     let plan = stream::Plan {
@@ -264,12 +238,44 @@ async fn sse(
         drops,
         shutdown: state.inner.shutdown.subscribe(),
     };
-    let mut response = Response::new(stream::body(plan, guard, stops));
-    let out = response.headers_mut();
-    out.insert(header::CONTENT_TYPE, content_type);
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    out.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    http::stream_response(stream::body(plan, guard, stops), content_type)
+}
+
+/// Records the request in its session. A scripted failure for this request is the
+/// `Err`: what to answer instead of the stream.
+fn register(
+    state: &AppState,
+    session: &str,
+    script: &Script,
+    arrival: Arrival,
+) -> Result<(Option<ConnGuard>, Option<watch::Receiver<u64>>), Fail> {
+    let fail = script.fail.clone();
+    let registration = state.stats().register(session, arrival, |index| {
+        fail.as_ref()
+            .filter(|fail| index < fail.first)
+            .map(|fail| fail.status.as_u16())
+    });
+    match fail.filter(|_| registration.guard.is_none()) {
+        Some(fail) => Err(fail),
+        None => Ok((registration.guard, Some(registration.drops))),
+    }
+}
+
+/// The `echo` event's data: the request as the server saw it.
+fn echo_json(
+    method: &Method,
+    headers: &BTreeMap<String, String>,
+    script: &Script,
+    body: &[u8],
+) -> String {
+    let echo = Echo {
+        method: method.as_str(),
+        headers,
+        query: &script.query,
+        body: String::from_utf8_lossy(body).into_owned(),
+    };
+    // Serializing string maps cannot fail; fall back to an empty object anyway.
+    serde_json::to_string(&echo).unwrap_or_else(|_| "{}".to_owned())
 }
 
 fn session_param(query: Option<&str>) -> Result<String, ScriptError> {

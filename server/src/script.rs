@@ -138,6 +138,77 @@ impl fmt::Display for ScriptError {
 
 impl std::error::Error for ScriptError {}
 
+/// `types`: the event type of each sequence number in turn (empty: no `event:` line).
+fn event_types(p: &Params<'_>) -> Result<Vec<Option<String>>, ScriptError> {
+    Ok(match p.get("types") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|item| {
+                if item.contains(['\r', '\n']) {
+                    err("types: an event type must not contain a line break")
+                } else if item.is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(item.to_owned()))
+                }
+            })
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// `malformed`: the sequence numbers whose data is broken JSON.
+fn malformed_seqs(p: &Params<'_>) -> Result<BTreeSet<u64>, ScriptError> {
+    Ok(match p.get("malformed") {
+        None => BTreeSet::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<u64>()
+                    .or_else(|_| err(format!("malformed: not a sequence number: {item:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// `fail_status`, `fail_first` and `retry_after`: the scripted failure, if any.
+fn failure(p: &Params<'_>, has_session: bool) -> Result<Option<Fail>, ScriptError> {
+    // A 1xx status cannot be the final response of an HTTP exchange (hyper
+    // would turn it into a bare 500, or treat 101 as an upgrade), so the
+    // usable range starts at 200.
+    let fail_status = p.number("fail_status", 200, 599)?;
+    let fail_first = p.number("fail_first", 0, u64::MAX)?;
+    let retry_after = p.number("retry_after", 0, u64::MAX)?;
+    Ok(match fail_status {
+        None if fail_first.is_some() || retry_after.is_some() => {
+            return err("fail_first and retry_after need fail_status");
+        }
+        None => None,
+        Some(_) if !has_session => return err("fail_status needs a session"),
+        Some(code) => Some(Fail {
+            // The range check above makes this infallible; map the error anyway
+            // rather than unwrap so that no input can panic.
+            status: u16::try_from(code)
+                .ok()
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .ok_or_else(|| ScriptError(format!("fail_status: invalid: {code}")))?,
+            first: fail_first.unwrap_or(1),
+            retry_after,
+        }),
+    })
+}
+
+/// `content_type`: the response's Content-Type (default `text/event-stream`).
+fn content_type(p: &Params<'_>) -> Result<HeaderValue, ScriptError> {
+    Ok(match p.get("content_type") {
+        None => HeaderValue::from_static("text/event-stream"),
+        Some(raw) => HeaderValue::from_str(raw)
+            .map_err(|_| ScriptError(format!("content_type: not a header value: {raw:?}")))?,
+    })
+}
+
 fn err<T>(msg: impl Into<String>) -> Result<T, ScriptError> {
     Err(ScriptError(msg.into()))
 }
@@ -229,69 +300,17 @@ impl Script {
             check_session(name)?;
         }
 
-        let types = match p.get("types") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(|item| {
-                    if item.contains(['\r', '\n']) {
-                        err("types: an event type must not contain a line break")
-                    } else if item.is_empty() {
-                        Ok(None)
-                    } else {
-                        Ok(Some(item.to_owned()))
-                    }
-                })
-                .collect::<Result<_, _>>()?,
-        };
-
-        let malformed = match p.get("malformed") {
-            None => BTreeSet::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|item| !item.is_empty())
-                .map(|item| {
-                    item.parse::<u64>()
-                        .or_else(|_| err(format!("malformed: not a sequence number: {item:?}")))
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let types = event_types(&p)?;
+        let malformed = malformed_seqs(&p)?;
 
         let resume_param = p.get("resume_param").unwrap_or(DEFAULT_RESUME_PARAM);
         if resume_param.is_empty() {
             return err("resume_param: must not be empty");
         }
 
-        // A 1xx status cannot be the final response of an HTTP exchange (hyper
-        // would turn it into a bare 500, or treat 101 as an upgrade), so the
-        // usable range starts at 200.
-        let fail_status = p.number("fail_status", 200, 599)?;
-        let fail_first = p.number("fail_first", 0, u64::MAX)?;
-        let retry_after = p.number("retry_after", 0, u64::MAX)?;
-        let fail = match fail_status {
-            None if fail_first.is_some() || retry_after.is_some() => {
-                return err("fail_first and retry_after need fail_status");
-            }
-            None => None,
-            Some(_) if session.is_none() => return err("fail_status needs a session"),
-            Some(code) => Some(Fail {
-                // The range check above makes this infallible; map the error anyway
-                // rather than unwrap so that no input can panic.
-                status: u16::try_from(code)
-                    .ok()
-                    .and_then(|c| StatusCode::from_u16(c).ok())
-                    .ok_or_else(|| ScriptError(format!("fail_status: invalid: {code}")))?,
-                first: fail_first.unwrap_or(1),
-                retry_after,
-            }),
-        };
+        let fail = failure(&p, session.is_some())?;
 
-        let content_type = match p.get("content_type") {
-            None => HeaderValue::from_static("text/event-stream"),
-            Some(raw) => HeaderValue::from_str(raw)
-                .map_err(|_| ScriptError(format!("content_type: not a header value: {raw:?}")))?,
-        };
+        let content_type = content_type(&p)?;
 
         let max_ms = p
             .number("max_ms", 0, u64::MAX)?

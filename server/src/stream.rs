@@ -16,6 +16,7 @@ use futures_core::Stream;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep, sleep_until, Instant};
 
+use crate::http::event_text;
 use crate::script::{Format, Script, Then};
 use crate::stats::ConnGuard;
 
@@ -200,14 +201,14 @@ pub fn event_data(script: &Script, seq: u64) -> String {
 }
 
 fn write_event(w: &mut Writer, script: &Script, seq: u64) {
-    if let Some(kind) = script.event_type(seq) {
-        w.line(&format!("event: {kind}"));
-    }
-    if script.ids {
-        w.line(&format!("id: {seq}"));
-    }
-    w.line(&format!("data: {}", event_data(script, seq)));
-    w.line("");
+    let id = script.ids.then_some(seq);
+    let text = event_text(
+        script.event_type(seq),
+        id,
+        &event_data(script, seq),
+        w.newline,
+    );
+    w.buf.extend_from_slice(text.as_bytes());
     w.events += 1;
 }
 

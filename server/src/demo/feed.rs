@@ -10,13 +10,15 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
+
+use crate::http::{event_text, now_ms};
 
 use super::generate::{Inbox, Machine, Market, News, Newsroom, Notification, Quote, Rng};
 
@@ -54,24 +56,7 @@ impl Default for Pace {
 
 /// The wire form of one event.
 pub fn frame(event: &str, id: Option<u64>, data: &str) -> Bytes {
-    let mut out = String::with_capacity(event.len() + data.len() + 32);
-    out.push_str("event: ");
-    out.push_str(event);
-    out.push('\n');
-    if let Some(id) = id {
-        out.push_str(&format!("id: {id}\n"));
-    }
-    // The data is single-line JSON (serde_json never writes raw newlines).
-    out.push_str("data: ");
-    out.push_str(data);
-    out.push_str("\n\n");
-    Bytes::from(out)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    Bytes::from(event_text(Some(event), id, data, "\n"))
 }
 
 /// `value` (an object) with `seq` and `time` added.
