@@ -245,7 +245,7 @@ run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
 run_step check "docs (leptos+yew)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
-run_step test "ssr render (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --test ssr_render
+run_step test "ssr render and unit tests (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --lib --test ssr_render
 run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc
 
 # Browser tests: headless Chromium through the Debian chromedriver, with the

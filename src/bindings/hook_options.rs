@@ -1,9 +1,12 @@
-//! What a framework hook connects to, shared by the Leptos and Yew bindings.
+//! What the Leptos and Yew bindings share: what a hook connects to ([`SseOptions`]),
+//! how it connects ([`open`]) and how it keeps the last events of a type
+//! ([`push_recent`]).
 
 use std::fmt;
 
 use crate::client::{SseClient, SseClientBuilder};
-use crate::event::SseError;
+use crate::dispatch::Subscription;
+use crate::event::{ConnectionState, SseError};
 
 /// What a hook or provider connects to: a URL with the default options, or a
 /// configured [`SseClientBuilder`].
@@ -82,5 +85,70 @@ impl From<String> for SseOptions {
 impl From<&String> for SseOptions {
     fn from(url: &String) -> Self {
         SseOptions::new(SseClient::builder(url.as_str()))
+    }
+}
+
+/// A connection a hook opened: the client, and the handlers that report its state and
+/// errors to the hook. Drop the handlers before closing the client: closing must not
+/// report to a component that is going away.
+pub(crate) struct Opened {
+    pub(crate) client: SseClient,
+    pub(crate) watchers: [Subscription; 2],
+}
+
+/// Connects as `options` say and reports every state and error; the current state is
+/// reported at once. Options that cannot connect are reported as their error and the
+/// `Closed` state, and open nothing.
+pub(crate) fn open(
+    options: &SseOptions,
+    on_state: impl Fn(ConnectionState) + Clone + 'static,
+    on_error: impl Fn(SseError) + 'static,
+) -> Option<Opened> {
+    match options.connect() {
+        Ok(client) => {
+            let watchers = [
+                client.on_state(on_state.clone()),
+                client.on_error(move |error| on_error(error.clone())),
+            ];
+            on_state(client.state());
+            Some(Opened { client, watchers })
+        }
+        Err(invalid) => {
+            on_error(invalid);
+            on_state(ConnectionState::Closed);
+            None
+        }
+    }
+}
+
+/// Appends `value` to `events`, keeping the last `limit` of them (none when `limit` is
+/// 0), oldest first.
+pub(crate) fn push_recent<T>(events: &mut Vec<T>, limit: usize, value: T) {
+    if limit == 0 {
+        return;
+    }
+    if events.len() >= limit {
+        events.drain(..=events.len() - limit);
+    }
+    events.push(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_recent;
+
+    #[test]
+    fn the_last_events_are_kept_oldest_first() {
+        let mut events = Vec::new();
+        for value in 1..=5 {
+            push_recent(&mut events, 3, value);
+        }
+        assert_eq!(events, [3, 4, 5]);
+        let mut none = Vec::new();
+        push_recent(&mut none, 0, 1);
+        assert!(none.is_empty());
+        // A limit lowered below what is kept drops the oldest at the next event.
+        push_recent(&mut events, 2, 6);
+        assert_eq!(events, [5, 6]);
     }
 }

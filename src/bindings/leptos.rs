@@ -50,6 +50,7 @@ use ::leptos::prelude::{
 use ::leptos::reactive::send_wrapper_ext::SendOption;
 use serde::de::DeserializeOwned;
 
+use super::hook_options::{open, push_recent, Opened};
 pub use super::SseOptions;
 use crate::client::SseClient;
 use crate::dispatch::Subscription;
@@ -146,24 +147,22 @@ pub fn use_sse(options: impl Into<SseOptions>) -> SseHandle {
             if client.is_disposed() {
                 return;
             }
-            match options.connect() {
-                Ok(connected) => {
-                    let subscriptions = [
-                        connected.on_state(move |now| {
-                            state.try_set(now);
-                        }),
-                        connected.on_error(move |reported| {
-                            error.try_set(Some(reported.clone()));
-                        }),
-                    ];
-                    watchers.update_value(|slot| **slot = Some(subscriptions));
-                    state.set(connected.state());
-                    client.set(SendOption::new_local(Some(connected)));
-                }
-                Err(invalid) => {
-                    error.set(Some(invalid));
-                    state.set(ConnectionState::Closed);
-                }
+            let opened = open(
+                &options,
+                move |now| {
+                    state.try_set(now);
+                },
+                move |reported| {
+                    error.try_set(Some(reported));
+                },
+            );
+            if let Some(Opened {
+                client: connected,
+                watchers: handlers,
+            }) = opened
+            {
+                watchers.update_value(|slot| **slot = Some(handlers));
+                client.set(SendOption::new_local(Some(connected)));
             }
         });
     });
@@ -247,12 +246,7 @@ where
         if limit == 0 {
             return;
         }
-        recent.try_update(|events| {
-            if events.len() >= limit {
-                events.drain(..=events.len() - limit);
-            }
-            events.push(value);
-        });
+        recent.try_update(|events| push_recent(events, limit, value));
     });
     recent.read_only().into()
 }

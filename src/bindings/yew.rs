@@ -50,6 +50,7 @@ use ::yew::prelude::{
 };
 use serde::de::DeserializeOwned;
 
+use super::hook_options::{open, push_recent, Opened};
 pub use super::SseOptions;
 use crate::client::{SseClient, SseClientBuilder};
 use crate::event::{ConnectionState, SseError};
@@ -182,34 +183,25 @@ where
     {
         let (state, error, connection) = (state.setter(), error.setter(), connection.setter());
         use_effect_with(options, move |options| {
-            let opened = match options.connect() {
-                Ok(client) => {
-                    let subscriptions = [
-                        {
-                            let state = state.clone();
-                            client.on_state(move |now| state.set(now))
-                        },
-                        {
-                            let error = error.clone();
-                            client.on_error(move |reported| error.set(Some(reported.clone())))
-                        },
-                    ];
-                    state.set(client.state());
-                    connection.set(Some(Connection::new(client.clone())));
-                    Some((client, subscriptions))
-                }
-                Err(invalid) => {
-                    error.set(Some(invalid));
-                    state.set(ConnectionState::Closed);
-                    connection.set(None);
-                    None
-                }
-            };
+            let opened = open(
+                options,
+                {
+                    let state = state.clone();
+                    move |now| state.set(now)
+                },
+                {
+                    let error = error.clone();
+                    move |reported| error.set(Some(reported))
+                },
+            );
+            connection.set(
+                opened
+                    .as_ref()
+                    .map(|opened| Connection::new(opened.client.clone())),
+            );
             move || {
-                if let Some((client, subscriptions)) = opened {
-                    // The handlers go first: closing must not update a component
-                    // that is going away.
-                    drop(subscriptions);
+                if let Some(Opened { client, watchers }) = opened {
+                    drop(watchers);
                     client.close();
                 }
             }
@@ -278,10 +270,8 @@ impl<T: Clone> Reducible for Recent<T> {
         if self.limit == 0 {
             return self;
         }
-        let mut events = Vec::with_capacity(self.limit);
-        let keep = self.events.len().min(self.limit - 1);
-        events.extend_from_slice(&self.events[self.events.len() - keep..]);
-        events.push(value);
+        let mut events = Vec::clone(&self.events);
+        push_recent(&mut events, self.limit, value);
         Rc::new(Recent {
             limit: self.limit,
             events: Rc::new(events),
