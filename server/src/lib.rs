@@ -120,7 +120,10 @@ pub fn app(state: AppState) -> Router {
         .route("/stats", get(stats))
         .route("/drop", get(drop_streams).post(drop_streams))
         .route("/health", get(|| async { "ok" }))
-        .merge(demo::routes());
+        .merge(demo::routes(
+            state.demo().clone(),
+            state.shutdown_receiver(),
+        ));
     let router = match &state.inner.pkg {
         Some(dir) => router.nest_service("/pkg", ServeDir::new(dir)),
         None => router,

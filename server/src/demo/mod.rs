@@ -36,7 +36,8 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -46,7 +47,6 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::http::{bad_request, event_stream, last_event_id, now_ms};
 use crate::script::decode_query;
-use crate::AppState;
 use clients::{check_client, Clients, Refused};
 use feed::{Feed, Pace};
 use twofa::{check_user, match_code, Outcome, Registry};
@@ -90,14 +90,27 @@ impl Demo {
     }
 }
 
-/// The demo's routes.
-pub fn routes() -> Router<AppState> {
+/// What the demo's handlers share: the demo, and the server's shutdown signal (which
+/// ends every demo stream).
+#[derive(Debug, Clone)]
+struct DemoState {
+    demo: Demo,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The demo's routes, with their own state: `demo`, and `shutdown`, which turns `true`
+/// when the server shuts down.
+pub fn routes<S>(demo: Demo, shutdown: watch::Receiver<bool>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/demo/stream", get(stream))
         .route("/demo/drop", post(drop_client))
         .route("/demo/2fa/wait", get(wait))
         .route("/demo/2fa/approve", post(approve))
         .route("/demo/2fa/deny", post(deny))
+        .with_state(DemoState { demo, shutdown })
 }
 
 /// Counts an open stream for the status panel while it lives.
@@ -118,26 +131,27 @@ impl Drop for Counted {
 
 /// A response body fed by a task through a channel; it ends when the task drops
 /// its sender.
-struct ChannelBody(mpsc::Receiver<Bytes>);
+struct ChannelBody<T>(mpsc::Receiver<T>);
 
-impl Stream for ChannelBody {
-    type Item = Result<Bytes, std::convert::Infallible>;
+impl<T> Stream for ChannelBody<T> {
+    type Item = Result<T, std::convert::Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|chunk| chunk.map(Ok))
     }
 }
 
-/// Runs `produce` in a task feeding the response body; the task also ends when
-/// the client goes away or the server shuts down.
-fn spawn_stream<F, Fut>(state: &AppState, produce: F) -> Response
+/// Runs `produce` in a task that feeds what it sends to the returned body; the task
+/// also ends when the client goes away or the server shuts down.
+fn spawn_producer<T, F, Fut>(state: &DemoState, produce: F) -> ChannelBody<T>
 where
-    F: FnOnce(mpsc::Sender<Bytes>) -> Fut,
+    T: Send + 'static,
+    F: FnOnce(mpsc::Sender<T>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(16);
     let closed = tx.clone();
-    let mut shutdown = state.shutdown_receiver();
+    let mut shutdown = state.shutdown.clone();
     let work = produce(tx);
     tokio::spawn(async move {
         tokio::select! {
@@ -146,7 +160,16 @@ where
             _ = shutdown.wait_for(|stop| *stop) => {}
         }
     });
-    event_stream(Body::from_stream(ChannelBody(rx)))
+    ChannelBody(rx)
+}
+
+/// A stream of raw bytes (the feed sends frames it keeps for replay).
+fn spawn_stream<F, Fut>(state: &DemoState, produce: F) -> Response
+where
+    F: FnOnce(mpsc::Sender<Bytes>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    event_stream(Body::from_stream(spawn_producer(state, produce)))
 }
 
 /// Waits until `until`, sending a heartbeat comment every [`HEARTBEAT`] meanwhile.
@@ -188,12 +211,12 @@ async fn follow(
 }
 
 async fn stream(
-    State(state): State<AppState>,
+    State(state): State<DemoState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = decode_query(query.as_deref());
-    let demo = state.demo().clone();
+    let demo = state.demo.clone();
     let connected = match query.get("client") {
         Some(id) => {
             if let Err(e) = check_client(id) {
@@ -215,7 +238,7 @@ async fn stream(
     };
     let last_id = last_event_id(&headers, &query, "lastEventId").map(|(id, _)| id);
 
-    demo.feed.start(state.shutdown_receiver());
+    demo.feed.start(state.shutdown.clone());
     // Watch first, then read: nothing published in between can be missed.
     let mut head = demo.feed.watch();
     let opening = demo.feed.open(last_id.as_deref());
@@ -241,7 +264,7 @@ async fn stream(
     })
 }
 
-async fn drop_client(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn drop_client(State(state): State<DemoState>, RawQuery(query): RawQuery) -> Response {
     let query = decode_query(query.as_deref());
     let Some(id) = query.get("client") else {
         return bad_request("client: required");
@@ -259,7 +282,7 @@ async fn drop_client(State(state): State<AppState>, RawQuery(query): RawQuery) -
             ))
         }
     };
-    let dropped = state.demo().clients.drop_client(id, outage);
+    let dropped = state.demo.clients.drop_client(id, outage);
     Json(serde_json::json!({ "dropped": dropped, "outageMs": outage.as_millis() as u64 }))
         .into_response()
 }
@@ -278,19 +301,19 @@ fn user_param(query: Option<&str>) -> Result<(String, Option<String>), String> {
     Ok((user, login))
 }
 
-async fn wait(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn wait(State(state): State<DemoState>, RawQuery(query): RawQuery) -> Response {
     let (user, login) = match user_param(query.as_deref()) {
         Ok(found) => found,
         Err(e) => return bad_request(e),
     };
-    let demo = state.demo().clone();
+    let demo = state.demo.clone();
     let Some(wait) = demo.twofa.wait(&user) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many logins waiting\n").into_response();
     };
     let login = login.unwrap_or_default();
     let code = match_code(&user, &login);
     let counted = Counted::new(&demo.connections);
-    spawn_stream(&state, move |tx| async move {
+    let events = spawn_producer(&state, move |tx| async move {
         let _counted = counted;
         let mut wait = wait;
         let data = serde_json::json!({
@@ -299,34 +322,39 @@ async fn wait(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respo
             "code": code,
             "expiresInMs": TWO_FA_TIMEOUT.as_millis() as u64,
         });
-        let pending = feed::frame("pending", None, &data.to_string());
+        let pending = Event::default().event("pending").data(data.to_string());
         if tx.send(pending).await.is_err() {
             return;
         }
-        let deadline = Instant::now() + TWO_FA_TIMEOUT;
         let (event, at) = tokio::select! {
             outcome = &mut wait.outcome => match outcome {
                 Ok(Outcome::Approved) => ("2fa-complete", now_ms()),
                 Ok(Outcome::Denied) => ("2fa-denied", now_ms()),
                 Err(_) => return,
             },
-            result = quiet_until(&tx, deadline) => match result {
-                Ok(()) => ("2fa-expired", now_ms()),
-                Err(()) => return,
-            },
+            () = tokio::time::sleep(TWO_FA_TIMEOUT) => ("2fa-expired", now_ms()),
         };
         let data = serde_json::json!({ "user": user, "login": login, "at": at });
-        let _ = tx.send(feed::frame(event, None, &data.to_string())).await;
+        let _ = tx
+            .send(Event::default().event(event).data(data.to_string()))
+            .await;
         // Returning drops the sender: the stream ends after this event.
-    })
+    });
+    // Typed events need no raw bytes: axum writes them and the heartbeat comments.
+    let heartbeat = KeepAlive::new().interval(HEARTBEAT).text(" keep-alive");
+    let mut response = Sse::new(events).keep_alive(heartbeat).into_response();
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
-fn resolve(state: &AppState, query: Option<&str>, outcome: Outcome) -> Response {
+fn resolve(state: &DemoState, query: Option<&str>, outcome: Outcome) -> Response {
     let (user, _) = match user_param(query) {
         Ok(found) => found,
         Err(e) => return bad_request(e),
     };
-    let told = state.demo().twofa.resolve(&user, outcome);
+    let told = state.demo.twofa.resolve(&user, outcome);
     let body = Json(serde_json::json!({ "user": user, "resolved": told }));
     if told == 0 {
         (StatusCode::NOT_FOUND, body).into_response()
@@ -335,10 +363,10 @@ fn resolve(state: &AppState, query: Option<&str>, outcome: Outcome) -> Response 
     }
 }
 
-async fn approve(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn approve(State(state): State<DemoState>, RawQuery(query): RawQuery) -> Response {
     resolve(&state, query.as_deref(), Outcome::Approved)
 }
 
-async fn deny(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn deny(State(state): State<DemoState>, RawQuery(query): RawQuery) -> Response {
     resolve(&state, query.as_deref(), Outcome::Denied)
 }
