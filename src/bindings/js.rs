@@ -256,8 +256,8 @@ fn open(url: JsValue, options: JsValue) -> Result<JsValue, SseError> {
     Ok(hub.into())
 }
 
-/// `client.on(type, …)` added a handler of `event_type` to the hub: the connection
-/// listens to it, and stops listening to types that lost their last handler.
+/// `client.on(type, …)` added the first handler of `event_type` to the hub: the
+/// connection listens to it, and stops listening to types that lost their last handler.
 #[wasm_bindgen(js_name = __sseListen, skip_typescript)]
 pub fn listen(client: u32, event_type: &str) {
     if let Some((driver, delivery)) = running(client) {

@@ -29,8 +29,9 @@ export class SseClient {
 
   on(type, handler) {
     if (typeof type !== "string") throw sseInvalid("on: the event type must be a string");
+    const fresh = !this.#hub.has(type);
     const off = this.#hub.on(type, sseHandler("on", handler));
-    __sseListen(this.#hub.client, type);
+    if (fresh) __sseListen(this.#hub.client, type);
     return off;
   }
 

@@ -152,6 +152,10 @@ export class Hub {
       if (entry.list.remove(id) && entry.list.items.length === 0) this.emptied.add(type);
     };
   }
+  // Whether `type` has a handler now.
+  has(type) {
+    return this.types.get(type)?.list.items.length > 0;
+  }
   // A type that lost its last handler (and has not found another), or undefined. Rust
   // asks before it listens anew, and stops listening to these.
   takeEmptied() {
