@@ -279,6 +279,7 @@ run_step check "example yew_ticker" bash "$ROOT/scripts/example.sh" --build-only
 # its types checked by tsc, its API driven in a plain page, apps built on it by Vite,
 # webpack and esbuild, both entries under a strict CSP, and the live demo driven like
 # a person would.
+run_step test "js: options checks (node)" node "$ROOT/www/tests/options.test.mjs"
 if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/pkg.sh"; then
     run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
     run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"

@@ -68,10 +68,9 @@ impl std::str::FromStr for Jitter {
 /// event or stayed open for 5 s.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backoff {
-    // Crate-visible so that the npm options reader can default one against another.
-    pub(crate) initial: Duration,
+    initial: Duration,
     factor: f64,
-    pub(crate) max: Duration,
+    max: Duration,
     jitter: Jitter,
     max_retries: Option<u32>,
     stable_after: Duration,
@@ -150,7 +149,7 @@ impl Backoff {
     /// Checks the values a caller may have taken from untrusted input.
     pub fn validate(&self) -> Result<(), SseError> {
         // The messages name the builder's methods; the npm face checks its own option
-        // names first (bindings/js_options.rs). No float is formatted: that would put
+        // names first (bindings/js_options.js). No float is formatted: that would put
         // float printing into every build.
         if !self.factor.is_finite() || self.factor < 1.0 {
             return Err(SseError::invalid(

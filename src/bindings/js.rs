@@ -23,14 +23,17 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Function, Reflect};
+use std::time::Duration;
+
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::js_delivery::{Hub, JsDelivery};
-use super::js_options::{self, HeadersOption, OptionsObject, Value};
-use crate::client::driver::Driver;
-use crate::event::{ConnectionState, SseError};
+use crate::backoff::{Backoff, Jitter};
+use crate::client::driver::{Config, Driver};
+use crate::event::ConnectionState;
+use crate::machine::Machine;
+use crate::transport::FetchConfig;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -205,41 +208,64 @@ pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
     })
 }
 
-/// Opens a client: `new SseClient(url, options)`. Returns its hub, which carries the
-/// client's key (`client`) and, once it is closed, what it still answers.
+/// Opens a client: `new SseClient(url, options)`, with the options `js_options.js` has
+/// read and checked (its `sseOptions` says what each argument is). Returns its hub,
+/// which carries the client's key (`client`) and, once it is closed, what it still
+/// answers.
 #[wasm_bindgen(js_name = __sseOpen, skip_typescript)]
-pub fn open_client(url: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    open(url, options).map_err(|error| thrown(&error))
-}
-
-fn open(url: JsValue, options: JsValue) -> Result<JsValue, SseError> {
-    let url = match url.as_string() {
-        Some(url) => url,
-        None => match url.dyn_ref::<web_sys::Url>() {
-            Some(url) => url.href(),
-            None => return Err(SseError::invalid("url: expected a string or a URL")),
-        },
+#[allow(clippy::too_many_arguments)]
+pub fn open_client(
+    url: String,
+    json: bool,
+    with_credentials: bool,
+    reconnect_on_end: bool,
+    resume_param: Option<String>,
+    last_event_id: String,
+    idle_timeout_ms: f64,
+    initial_ms: f64,
+    max_ms: f64,
+    factor: f64,
+    jitter: u8,
+    max_retries: f64,
+    method: Option<String>,
+    body: Option<String>,
+    headers: Array,
+    make_headers: Option<Function>,
+    max_event_size: f64,
+) -> JsValue {
+    let backoff = Backoff::exponential(millis(initial_ms))
+        .max(millis(max_ms))
+        .factor(factor)
+        .jitter(match jitter {
+            0 => Jitter::None,
+            2 => Jitter::Equal,
+            _ => Jitter::Full,
+        })
+        // Checked to be whole and within u32 (or -1, unlimited).
+        .max_retries((max_retries >= 0.0).then_some(max_retries as u32));
+    let fetch = method.map(|method| {
+        Rc::new(FetchConfig {
+            method,
+            body,
+            // The JS reader sends `headers` itself (JsDelivery keeps them).
+            headers: Vec::new(),
+            header_fn: None,
+            with_credentials,
+            // Checked to be whole, at least 1 and at most 2^53.
+            max_event_size: max_event_size as usize,
+        })
+    });
+    let config = Config {
+        url,
+        with_credentials,
+        idle_timeout: (idle_timeout_ms > 0.0).then(|| millis(idle_timeout_ms)),
+        resume_param,
+        fetch,
     };
-    let mut make_headers = None;
-    let settings = if options.is_undefined() || options.is_null() {
-        js_options::read::<JsObject>(&url, None, None)?
-    } else if !options.is_object() || js_sys::Array::is_array(&options) {
-        return Err(SseError::invalid("options: expected an object"));
-    } else {
-        let headers =
-            Reflect::get(&options, &JsValue::from_str("headers")).unwrap_or(JsValue::UNDEFINED);
-        let headers = if let Some(make) = headers.dyn_ref::<Function>() {
-            make_headers = Some(make.clone());
-            Some(HeadersOption::Made)
-        } else {
-            headers_option(&headers)?
-        };
-        js_options::read(&url, Some(&JsObject(options)), headers)?
-    };
-    let (config, machine) = settings.builder.validate()?;
+    let machine = Machine::new(backoff, last_event_id, reconnect_on_end);
     let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
-    let hub = Hub::new(settings.json, id, &config.url);
-    let delivery = Rc::new(JsDelivery::new(id, hub.clone(), make_headers));
+    let hub = Hub::new(json, id, &config.url);
+    let delivery = Rc::new(JsDelivery::new(id, hub.clone(), headers, make_headers));
     let driver = Driver::start(config, machine, delivery.clone());
     if driver.state() == ConnectionState::Closed {
         // Closed before it was running (a fatal first request): what it answers now.
@@ -253,7 +279,12 @@ fn open(url: JsValue, options: JsValue) -> Result<JsValue, SseError> {
             })
         });
     }
-    Ok(hub.into())
+    hub.into()
+}
+
+/// Milliseconds `js_options.js` has checked to be in range.
+fn millis(ms: f64) -> Duration {
+    crate::millis::duration(ms).unwrap_or(Duration::MAX)
 }
 
 /// `client.on(type, …)` added the first handler of `event_type` to the hub: the
@@ -299,85 +330,4 @@ pub fn state(client: u32) -> String {
 #[wasm_bindgen(js_name = __sseLastEventId, skip_typescript)]
 pub fn last_event_id(client: u32) -> Option<String> {
     running(client).map(|(driver, _)| driver.last_event_id())
-}
-
-/// The options object as [`js_options`] reads it.
-struct JsObject(JsValue);
-
-impl OptionsObject for JsObject {
-    fn get(&self, key: &str) -> Value<Self> {
-        let Ok(value) = Reflect::get(&self.0, &JsValue::from_str(key)) else {
-            return Value::Other("a property that threw when read");
-        };
-        if value.is_undefined() {
-            Value::Absent
-        } else if value.is_null() {
-            Value::Null
-        } else if let Some(flag) = value.as_bool() {
-            Value::Bool(flag)
-        } else if let Some(number) = value.as_f64() {
-            Value::Number(number)
-        } else if let Some(text) = value.as_string() {
-            Value::Text(text)
-        } else if value.is_function() {
-            Value::Other("a function")
-        } else if js_sys::Array::is_array(&value) {
-            Value::Other("an array")
-        } else if value.is_object() {
-            Value::Object(JsObject(value))
-        } else {
-            Value::Other("a value of another type")
-        }
-    }
-
-    fn show(number: f64) -> String {
-        js_sys::Number::from(number)
-            .to_string_with_radix(10)
-            .map(String::from)
-            .unwrap_or_default()
-    }
-}
-
-/// The `headers` option when it is not a function: a record whose values are all
-/// strings.
-fn headers_option(value: &JsValue) -> Result<Option<HeadersOption>, SseError> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    Ok(Some(HeadersOption::Fixed(header_record(value)?)))
-}
-
-/// The entries of a JS record of header names and values; an `Invalid` error says what
-/// is wrong with it. (`js_fetch.js` checks what a header function returns the same
-/// way.)
-fn header_record(record: &JsValue) -> Result<Vec<(String, String)>, SseError> {
-    if !record.is_object() || js_sys::Array::is_array(record) {
-        return Err(SseError::invalid(
-            "headers: expected an object of strings or a function that returns one",
-        ));
-    }
-    let mut headers = Vec::new();
-    for entry in js_sys::Object::entries(record.unchecked_ref()).iter() {
-        let field = |index| Reflect::get_u32(&entry, index).ok()?.as_string();
-        let name = field(0).unwrap_or_default();
-        let Some(value) = field(1) else {
-            return Err(SseError::invalid(format!(
-                "headers: the value of \"{name}\" must be a string"
-            )));
-        };
-        headers.push((name, value));
-    }
-    Ok(headers)
-}
-
-/// An `Error` to throw, with the same `kind` as the objects `onError` hands out.
-fn thrown(error: &SseError) -> JsValue {
-    let exception = js_sys::Error::new(&error.to_string());
-    // Defining a data property on a new Error cannot fail.
-    let _ = Reflect::set(
-        &exception,
-        &JsValue::from_str("kind"),
-        &JsValue::from_str(error.kind()),
-    );
-    exception.into()
 }

@@ -3,17 +3,12 @@
 // the `__sse*` functions that src/bindings/js.rs exports are in scope; it is not a
 // module of its own.
 //
+// Its options are read by js_options.js (appended before this file, with `sseInvalid`).
 // A client is its hub (src/bindings/js_hub.js: its handlers, its key in Rust, and what
 // a closed client still answers). Handlers are kept and checked here, and the
 // functions that remove them are plain JS: adding or removing a handler crosses into
 // wasm only when an event type is new to the connection. Nothing of a client stays in
 // wasm's memory once it is closed, whether or not its garbage is ever collected.
-
-const sseInvalid = (message) => {
-  const error = new Error(message);
-  error.kind = "invalid";
-  return error;
-};
 
 const sseHandler = (method, handler) => {
   if (typeof handler !== "function") throw sseInvalid(`${method}: the handler must be a function`);
@@ -24,7 +19,7 @@ export class SseClient {
   #hub;
 
   constructor(url, options) {
-    this.#hub = __sseOpen(url, options);
+    this.#hub = __sseOpen(...sseOptions(url, options));
   }
 
   on(type, handler) {

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::js_fetch;
@@ -69,7 +69,9 @@ pub(crate) struct JsDelivery {
     released: Cell<bool>,
     /// The client's key among the running ones (`js.rs`).
     client: u32,
-    /// The `headers` option's function, for the fetch transport's JS reader.
+    /// The `headers` option, for the fetch transport's JS reader: `[name, value, …]`.
+    headers: Array,
+    /// The `headers` option's function.
     make_headers: Option<Function>,
 }
 
@@ -120,7 +122,12 @@ fn utf16_len(text: &str) -> u32 {
 }
 
 impl JsDelivery {
-    pub(crate) fn new(client: u32, hub: Hub, make_headers: Option<Function>) -> JsDelivery {
+    pub(crate) fn new(
+        client: u32,
+        hub: Hub,
+        headers: Array,
+        make_headers: Option<Function>,
+    ) -> JsDelivery {
         JsDelivery {
             hub,
             types: RefCell::default(),
@@ -128,6 +135,7 @@ impl JsDelivery {
             delivered: Cell::new(false),
             released: Cell::new(false),
             client,
+            headers,
             make_headers,
         }
     }
@@ -207,7 +215,12 @@ impl Delivery for JsDelivery {
         request: FetchRequest<'_>,
         sink: SignalSink,
     ) -> Result<Box<dyn Connection>, SseError> {
-        js_fetch::open(request, self.make_headers.clone(), sink)
+        js_fetch::open(
+            request,
+            self.headers.clone(),
+            self.make_headers.clone(),
+            sink,
+        )
     }
 
     fn parsed(&self, event: ParsedEvent<'_>) {
@@ -293,7 +306,7 @@ impl Delivery for JsDelivery {
             SseError::Http { status, .. } => Some(*status),
             _ => None,
         };
-        self.hub.error(error.kind(), &error.to_string(), status);
+        self.hub.error(error.kind(), &error.describe(), status);
     }
 }
 

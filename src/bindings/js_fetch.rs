@@ -31,9 +31,11 @@ extern "C" {
     ) -> Function;
 }
 
-/// Starts a request of the npm face. `make_headers` is the `headers` option's function.
+/// Starts a request of the npm face, with the `headers` option: `[name, value, …]` or
+/// a function that makes them.
 pub(crate) fn open(
     request: FetchRequest<'_>,
+    headers: Array,
     make_headers: Option<Function>,
     sink: SignalSink,
 ) -> Result<Box<dyn Connection>, SseError> {
@@ -44,11 +46,6 @@ pub(crate) fn open(
         dropped: Cell::new(false),
         _live: LiveToken::new(),
     });
-    let headers = Array::new();
-    for (name, value) in &config.headers {
-        headers.push(&JsValue::from_str(name));
-        headers.push(&JsValue::from_str(value));
-    }
     let abort = open_stream(
         request.url,
         &config.method,

@@ -10,8 +10,6 @@ pub mod js;
 mod js_delivery;
 #[cfg(feature = "js")]
 mod js_fetch;
-#[cfg(feature = "js")]
-mod js_options;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 #[cfg(feature = "yew")]
