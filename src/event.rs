@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::text::decimal;
+
 /// One event as the server sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SseEvent {
@@ -129,33 +131,42 @@ impl SseError {
     }
 }
 
-impl fmt::Display for SseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SseError {
+    /// What `Display` prints, put together without `core::fmt` (see [`crate::text`]):
+    /// the npm face hands it to scripts.
+    pub(crate) fn describe(&self) -> String {
         match self {
             SseError::Decode {
                 event_type,
                 message,
                 ..
-            } => write!(f, "could not decode a \"{event_type}\" event: {message}"),
-            // Every number is printed as a u64: one integer formatter in the package.
+            } => ["could not decode a \"", event_type, "\" event: ", message].concat(),
             SseError::Http { status, message } => {
-                write!(f, "HTTP {}: {message}", u64::from(*status))
+                ["HTTP ", &decimal(u64::from(*status)), ": ", message].concat()
             }
-            SseError::Network { message } => write!(f, "network: {message}"),
-            SseError::ContentType { content_type } => write!(
-                f,
-                "expected Content-Type text/event-stream, got \"{content_type}\""
-            ),
+            SseError::Network { message } => ["network: ", message].concat(),
+            SseError::ContentType { content_type } => [
+                "expected Content-Type text/event-stream, got \"",
+                content_type,
+                "\"",
+            ]
+            .concat(),
             SseError::Idle { timeout } => {
-                let ms = crate::millis::whole(*timeout);
-                write!(f, "nothing arrived for {ms} ms")
+                let ms = decimal(crate::millis::whole(*timeout));
+                ["nothing arrived for ", &ms, " ms"].concat()
             }
             SseError::RetriesExhausted { attempts } => {
-                let attempts = u64::from(*attempts);
-                write!(f, "gave up after {attempts} reconnect attempts")
+                let attempts = decimal(u64::from(*attempts));
+                ["gave up after ", &attempts, " reconnect attempts"].concat()
             }
-            SseError::Invalid { message } => write!(f, "invalid: {message}"),
+            SseError::Invalid { message } => ["invalid: ", message].concat(),
         }
+    }
+}
+
+impl fmt::Display for SseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 

@@ -73,6 +73,7 @@ mod runtime;
 mod small_alloc;
 #[cfg(feature = "json")]
 mod stream;
+mod text;
 mod transport;
 
 pub use backoff::{Backoff, Jitter};

@@ -48,11 +48,15 @@ pub(crate) fn open(
     init.set_with_credentials(request.with_credentials);
     let source =
         EventSource::new_with_event_source_init_dict(request.url, &init).map_err(|error| {
-            SseError::invalid(format!(
-                "EventSource refused {}: {}",
-                request.url,
-                js_error_message(&error)
-            ))
+            SseError::invalid(
+                [
+                    "EventSource refused ",
+                    request.url,
+                    ": ",
+                    &js_error_message(&error),
+                ]
+                .concat(),
+            )
         })?;
     let state = Rc::new(SourceState {
         source: source.clone(),
@@ -107,7 +111,7 @@ impl SourceState {
                 "network error or CORS failure"
             };
             Failure {
-                error: SseError::network(format!("could not open the stream: {reason}")),
+                error: SseError::network(["could not open the stream: ", reason].concat()),
                 class: FailureClass::Retryable,
                 retry_after: None,
             }

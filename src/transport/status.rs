@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
+use crate::text::decimal;
 
 /// Judges a response: `Ok` when the stream can be read.
 pub(crate) fn judge(
@@ -41,15 +42,22 @@ pub(crate) fn judge(
         408 | 429 | 500..=599 => Err(Failure {
             retry_after,
             ..http(
-                format!("the server answered {}; retrying", u64::from(status)),
+                [
+                    "the server answered ",
+                    &decimal(u64::from(status)),
+                    "; retrying",
+                ]
+                .concat(),
                 FailureClass::Retryable,
             )
         }),
         _ => Err(http(
-            format!(
-                "the server answered {}, which is not retried",
-                u64::from(status)
-            ),
+            [
+                "the server answered ",
+                &decimal(u64::from(status)),
+                ", which is not retried",
+            ]
+            .concat(),
             FailureClass::Fatal,
         )),
     }

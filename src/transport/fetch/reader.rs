@@ -88,7 +88,7 @@ impl StreamReader {
         outcome?;
         if let Err(error) = fed {
             return Err(Stop::failed(
-                SseError::network(format!("{error}; reconnecting")),
+                SseError::network([&error.describe(), "; reconnecting"].concat()),
                 FailureClass::Retryable,
             ));
         }
