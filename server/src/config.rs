@@ -9,6 +9,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// Usage text printed by `--help` and after a command-line error.
 pub const USAGE: &str = "\
 usage: sse-server [--host HOST] [--port N] [--port-file PATH] [--www DIR] [--pkg DIR]
+                  [--redis redis://HOST:PORT [--instance NAME] [--allow-restart]]
 
   --host HOST       address to bind (default 127.0.0.1)
   --port N          port to bind; 0 picks a free port
@@ -16,6 +17,10 @@ usage: sse-server [--host HOST] [--port N] [--port-file PATH] [--www DIR] [--pkg
   --port-file PATH  after binding, write the bound port number to PATH
   --www DIR         serve static files from DIR at /
   --pkg DIR         serve the npm package built in DIR at /pkg/
+  --redis URL       run the demo as one instance of a cluster sharing this Redis
+                    (redis://HOST:PORT): one feed, resume on any instance
+  --instance NAME   this instance's name in the cluster (default HOST:PORT bound)
+  --allow-restart   let POST /demo/restart?instance=NAME stop this instance
   -h, --help        print this help
 ";
 
@@ -32,6 +37,12 @@ pub struct Config {
     pub www: Option<PathBuf>,
     /// Directory of the built npm package, served at `/pkg/`.
     pub pkg: Option<PathBuf>,
+    /// `redis://HOST:PORT` of the cluster this instance joins; `None`: one process.
+    pub redis: Option<String>,
+    /// This instance's name in the cluster.
+    pub instance: Option<String>,
+    /// Whether another instance's `POST /demo/restart` may stop this one.
+    pub allow_restart: bool,
 }
 
 impl Default for Config {
@@ -42,6 +53,9 @@ impl Default for Config {
             port_file: None,
             www: None,
             pkg: None,
+            redis: None,
+            instance: None,
+            allow_restart: false,
         }
     }
 }
@@ -74,6 +88,25 @@ fn parse_port(value: &str, source: &str) -> Result<u16, CliError> {
         .map_err(|_| CliError(format!("{source}: not a port number: {value:?}")))
 }
 
+fn check_redis_url(url: String) -> Result<String, CliError> {
+    match url.strip_prefix("redis://") {
+        Some(rest) if !rest.is_empty() => Ok(url),
+        _ => Err(CliError(format!(
+            "--redis: expected redis://HOST:PORT, got {url:?}"
+        ))),
+    }
+}
+
+fn check_instance(name: String) -> Result<String, CliError> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > 64 || name.chars().any(char::is_control) {
+        return Err(CliError(
+            "--instance: 1 to 64 characters, no control characters".to_owned(),
+        ));
+    }
+    Ok(name)
+}
+
 /// Parses the arguments (without the program name). `port_env` is the value of
 /// the `PORT` environment variable, passed in so that parsing stays pure.
 pub fn parse_args<I>(args: I, port_env: Option<&str>) -> Result<Command, CliError>
@@ -86,6 +119,10 @@ where
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(Command::Help);
+        }
+        if arg == "--allow-restart" {
+            config.allow_restart = true;
+            continue;
         }
         // Accept both `--flag value` and `--flag=value`.
         let (flag, inline) = match arg.split_once('=') {
@@ -106,6 +143,8 @@ where
             "--port-file" => config.port_file = Some(PathBuf::from(value()?)),
             "--www" => config.www = Some(PathBuf::from(value()?)),
             "--pkg" => config.pkg = Some(PathBuf::from(value()?)),
+            "--redis" => config.redis = Some(check_redis_url(value()?)?),
+            "--instance" => config.instance = Some(check_instance(value()?)?),
             _ => return Err(CliError(format!("unknown argument: {arg}"))),
         }
     }
@@ -167,6 +206,23 @@ mod tests {
         assert_eq!(c.port_file, Some(PathBuf::from("/tmp/p")));
         assert_eq!(c.www, Some(PathBuf::from("www")));
         assert!(run(&["--bogus"], None).is_err());
+        assert_eq!(c.redis, None);
+        let c = run(
+            &[
+                "--redis",
+                "redis://127.0.0.1:6379",
+                "--instance=a",
+                "--allow-restart",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.redis.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(c.instance.as_deref(), Some("a"));
+        assert!(c.allow_restart);
+        assert!(run(&["--redis", "127.0.0.1:6379"], None).is_err());
+        assert!(run(&["--redis", "redis://"], None).is_err());
+        assert!(run(&["--instance", ""], None).is_err());
         assert_eq!(
             parse_args(["--help".to_string()], None).unwrap(),
             Command::Help

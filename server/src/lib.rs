@@ -80,13 +80,19 @@ impl AppState {
     /// Fresh state serving `www` at `/` and the npm package directory `pkg` at
     /// `/pkg/`.
     pub fn serving(www: Option<PathBuf>, pkg: Option<PathBuf>) -> AppState {
+        AppState::with_demo(www, pkg, demo::Demo::default())
+    }
+
+    /// Fresh state serving `www` and `pkg` (see [`AppState::serving`]) with this
+    /// `demo` (e.g. an instance of a cluster, [`demo::Demo::clustered`]).
+    pub fn with_demo(www: Option<PathBuf>, pkg: Option<PathBuf>, demo: demo::Demo) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 stats: Stats::default(),
                 www,
                 pkg,
                 shutdown: watch::Sender::new(false),
-                demo: demo::Demo::default(),
+                demo,
             }),
         }
     }
@@ -317,6 +323,7 @@ where
         let _ = tcp.set_nodelay(true);
     });
     let router = app(state.clone());
+    state.demo().start(&state.shutdown_receiver());
     let signal = async move {
         shutdown.await;
         state.end_all_streams();
@@ -361,24 +368,55 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Binds according to `config`, announces the address on stdout (and in the
-/// port file), then serves until SIGINT/SIGTERM.
+/// The demo for `config`: in one process, or an instance of the cluster on
+/// `--redis` (an error when Redis cannot be reached). `addr` names the instance
+/// unless `--instance` does.
+async fn make_demo(config: &Config, addr: SocketAddr) -> io::Result<demo::Demo> {
+    let Some(url) = &config.redis else {
+        return Ok(demo::Demo::default());
+    };
+    let mut options = demo::cluster::Options::new(
+        url.clone(),
+        config.instance.clone().unwrap_or_else(|| addr.to_string()),
+    );
+    options.allow_restart = config.allow_restart;
+    let cluster = demo::cluster::Cluster::connect(options)
+        .await
+        .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
+    Ok(demo::Demo::clustered(demo::feed::Pace::default(), cluster))
+}
+
+/// Binds according to `config`, joins the cluster if `--redis` names one, announces
+/// the address on stdout (and in the port file), then serves until SIGINT/SIGTERM
+/// (or, in a cluster with `--allow-restart`, until asked to restart).
 pub async fn run(config: Config) -> io::Result<()> {
     let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
     let addr: SocketAddr = listener.local_addr()?;
+    let demo = make_demo(&config, addr).await?;
     // Port file first: whoever sees the stdout line can rely on the file too.
     if let Some(path) = &config.port_file {
         write_port_file(path, addr.port())?;
     }
     {
         let mut stdout = io::stdout().lock();
-        writeln!(stdout, "sse-server listening on http://{addr}")?;
+        match demo.cluster() {
+            Some(cluster) => writeln!(
+                stdout,
+                "sse-server listening on http://{addr} (instance {} of the cluster on {})",
+                cluster.instance(),
+                config.redis.as_deref().unwrap_or_default()
+            )?,
+            None => writeln!(stdout, "sse-server listening on http://{addr}")?,
+        }
         stdout.flush()?;
     }
-    let state = AppState::serving(config.www.clone(), config.pkg.clone());
+    let state = AppState::with_demo(config.www.clone(), config.pkg.clone(), demo.clone());
     let (signalled_tx, mut signalled) = watch::channel(false);
     let shutdown = async move {
-        shutdown_signal().await;
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = demo.restart_requested() => {}
+        }
         signalled_tx.send_replace(true);
     };
     tokio::select! {

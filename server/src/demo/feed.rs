@@ -2,10 +2,14 @@
 //! `notification`, `status`) with a bounded replay log, so a client that comes back
 //! with the last id it saw gets exactly the events it missed.
 //!
-//! Every event is rendered to its wire frame once, when it is made; every
+//! Every event is rendered to its wire frame once, when it enters the log; every
 //! connection sends the same bytes. A connection waits on a `watch` of the head
 //! sequence number and then copies whatever is newer than its own cursor out of
 //! the log, so a slow connection never holds up the generator or the others.
+//!
+//! Where the events come from is the demo's backend: in one process the feed's own
+//! generator numbers them ([`Feed::start`]); in a cluster the Redis stream does, and
+//! the log is this instance's mirror of it ([`Feed::append`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,19 +17,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::watch;
-use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::http::{event_text, now_ms};
 
-use super::generate::{Inbox, Machine, Market, News, Newsroom, Notification, Quote, Rng};
+use super::content::{Content, Kind};
+use super::schedule;
 
 /// Events kept for replay (at the default pace, about a quarter of an hour).
 pub const REPLAY_EVENTS: usize = 4096;
-/// Headlines and notifications that a new client gets in its snapshot.
-pub const RECENT: usize = 6;
+pub use super::content::RECENT;
 
 /// How fast the generators run.
 #[derive(Debug, Clone)]
@@ -59,9 +62,8 @@ pub fn frame(event: &str, id: Option<u64>, data: &str) -> Bytes {
     Bytes::from(event_text(Some(event), id, data, "\n"))
 }
 
-/// `value` (an object) with `seq` and `time` added.
-fn stamped(value: impl Serialize, seq: u64, time: u64) -> String {
-    let mut value = serde_json::to_value(value).unwrap_or(Value::Null);
+/// `value` (an object) with `seq` and `time` added: the data of a numbered event.
+pub fn stamped(mut value: Value, seq: u64, time: u64) -> String {
     if let Value::Object(map) = &mut value {
         map.insert("seq".to_owned(), seq.into());
         map.insert("time".to_owned(), time.into());
@@ -69,28 +71,13 @@ fn stamped(value: impl Serialize, seq: u64, time: u64) -> String {
     value.to_string()
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Timed<T> {
-    #[serde(flatten)]
-    item: T,
-    time: u64,
-}
-
-#[derive(Debug)]
+/// The replay log: the frames of the latest events, contiguous, ending at `head`.
+#[derive(Debug, Default)]
 struct Log {
-    /// The last sequence number given out (0: none yet).
+    /// The last sequence number in the log (0: none yet).
     head: u64,
     /// Frames of events `head - frames.len() + 1 ..= head`.
     frames: VecDeque<Bytes>,
-    rng: Rng,
-    market: Market,
-    newsroom: Newsroom,
-    inbox: Inbox,
-    machine: Machine,
-    news: VecDeque<Timed<News>>,
-    notifications: VecDeque<Timed<Notification>>,
-    status: Option<Value>,
 }
 
 impl Log {
@@ -98,15 +85,29 @@ impl Log {
         self.head + 1 - self.frames.len() as u64
     }
 
-    fn push(&mut self, event: &str, data: impl Serialize) -> u64 {
-        self.head += 1;
-        let seq = self.head;
-        let data = stamped(data, seq, now_ms());
-        self.frames.push_back(frame(event, Some(seq), &data));
+    /// Adds the frame of event `seq`. An event at or below the head is already there
+    /// (false); one past a hole starts the log again from it, so it stays contiguous.
+    fn append(&mut self, seq: u64, frame: Bytes) -> bool {
+        if seq <= self.head {
+            return false;
+        }
+        if seq != self.head + 1 {
+            self.frames.clear();
+        }
+        self.head = seq;
+        self.frames.push_back(frame);
         while self.frames.len() > REPLAY_EVENTS {
             self.frames.pop_front();
         }
-        seq
+        true
+    }
+
+    /// The frames after `from`, with what a `resume` event reports about them.
+    fn after(&self, from: u64) -> (Vec<Bytes>, u64) {
+        let first = self.first();
+        let missed = first.saturating_sub(from + 1);
+        let skip = (from + 1).saturating_sub(first) as usize;
+        (self.frames.iter().skip(skip).cloned().collect(), missed)
     }
 }
 
@@ -141,9 +142,55 @@ pub struct Opening {
     pub cursor: u64,
 }
 
-/// The feed: the log, its generator and the head watch.
+impl Opening {
+    /// A fresh client's start: the `snapshot` event (`data`) standing for `head`.
+    pub fn snapshot(head: u64, data: &str) -> Opening {
+        Opening {
+            start: Start::Snapshot { head },
+            bytes: frame("snapshot", Some(head), data),
+            cursor: head,
+        }
+    }
+
+    /// A returning client's start: the `resume` event, then `frames` (the events
+    /// `from + missed + 1 ..= head`, in order).
+    pub fn resume(from: u64, head: u64, missed: u64, frames: &[Bytes]) -> Opening {
+        let replayed = frames.len() as u64;
+        let resume = serde_json::json!({
+            "from": from,
+            "head": head,
+            "replayed": replayed,
+            "missed": missed,
+        });
+        let mut bytes = frame("resume", None, &resume.to_string()).to_vec();
+        for f in frames {
+            bytes.extend_from_slice(f);
+        }
+        Opening {
+            start: Start::Resume {
+                from,
+                missed,
+                replayed,
+            },
+            bytes: Bytes::from(bytes),
+            cursor: head.max(from),
+        }
+    }
+}
+
+/// The id a client came back with, if it is a sequence number at or below `head`
+/// (anything else is a fresh client).
+pub fn known_id(last_id: Option<&str>, head: u64) -> Option<u64> {
+    last_id
+        .and_then(|raw| raw.trim().parse::<u64>().ok())
+        .filter(|&id| id <= head)
+}
+
+/// The feed: the log, the generators' content and the head watch.
 #[derive(Debug)]
 pub struct Feed {
+    /// Lock order: `content`, then `log`.
+    content: Mutex<Content>,
     log: Mutex<Log>,
     head: watch::Sender<u64>,
     started: AtomicBool,
@@ -152,44 +199,19 @@ pub struct Feed {
     pub(super) connections: Arc<AtomicU64>,
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Feed {
     /// A feed that has not started generating yet.
     pub fn new(pace: Pace, connections: Arc<AtomicU64>) -> Feed {
-        let mut rng = Rng::new(pace.seed);
-        let market = Market::new(&mut rng);
-        let newsroom = Newsroom::default();
-        let machine = Machine::new(&mut rng);
-        let mut log = Log {
-            head: 0,
-            frames: VecDeque::with_capacity(REPLAY_EVENTS),
-            rng,
-            market,
-            newsroom,
-            inbox: Inbox::default(),
-            machine,
-            news: VecDeque::new(),
-            notifications: VecDeque::new(),
-            status: None,
-        };
-        // Something to read in the first seconds: headlines and notifications from
-        // "before", which are part of the snapshot, not of the sequence.
-        let time = now_ms();
-        for minutes_ago in [23u64, 14, 9, 4, 1] {
-            let news = log.newsroom.next(&mut log.rng);
-            log.news.push_front(Timed {
-                item: news,
-                time: time.saturating_sub(minutes_ago * 60_000 + 20_000),
-            });
-        }
-        for minutes_ago in [41u64, 26, 12, 6, 2] {
-            let note = log.inbox.next(&mut log.rng);
-            log.notifications.push_front(Timed {
-                item: note,
-                time: time.saturating_sub(minutes_ago * 60_000),
-            });
-        }
         Feed {
-            log: Mutex::new(log),
+            content: Mutex::new(Content::new(pace.seed, now_ms())),
+            log: Mutex::new(Log {
+                head: 0,
+                frames: VecDeque::with_capacity(REPLAY_EVENTS),
+            }),
             head: watch::Sender::new(0),
             started: AtomicBool::new(false),
             pace,
@@ -197,17 +219,31 @@ impl Feed {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Log> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    /// How fast the generators run.
+    pub fn pace(&self) -> &Pace {
+        &self.pace
     }
 
-    /// Starts the generator task once; it runs until `shutdown` turns true.
+    /// The generators' content (a cluster's generator makes its events with it).
+    pub(super) fn content(&self) -> MutexGuard<'_, Content> {
+        lock(&self.content)
+    }
+
+    /// Starts the in-process generator once; it runs until `shutdown` turns true.
     pub fn start(self: &Arc<Self>, shutdown: watch::Receiver<bool>) {
         if self.started.swap(true, Ordering::AcqRel) {
             return;
         }
         let feed = self.clone();
-        tokio::spawn(async move { feed.generate(shutdown).await });
+        tokio::spawn(async move {
+            let mut shutdown = shutdown;
+            let born = Instant::now();
+            let emit = |kind| {
+                feed.emit(kind, born.elapsed().as_secs());
+                std::future::ready(Ok::<(), ()>(()))
+            };
+            let _ = schedule::run(&feed.pace, emit, &mut shutdown).await;
+        });
     }
 
     /// A receiver that wakes whenever new events are in the log.
@@ -215,184 +251,61 @@ impl Feed {
         self.head.subscribe()
     }
 
-    /// The last sequence number given out.
+    /// The last sequence number in the log.
     pub fn head(&self) -> u64 {
-        self.lock().head
+        lock(&self.log).head
     }
 
-    async fn generate(&self, mut shutdown: watch::Receiver<bool>) {
-        let started = Instant::now();
-        let mut ticks = interval(self.pace.tick);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut statuses = interval(self.pace.status);
-        statuses.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let pause = |rng: &mut Rng, (lo, hi): (Duration, Duration)| {
-            let ms = rng.below(lo.as_millis() as u64, hi.as_millis() as u64 + 1);
-            Instant::now() + Duration::from_millis(ms)
+    /// Makes, numbers and logs one event of `kind` (the in-process generator).
+    fn emit(&self, kind: Kind, uptime_s: u64) {
+        let connections = self.connections.load(Ordering::Relaxed);
+        let head = {
+            let mut content = self.content();
+            let mut log = lock(&self.log);
+            let time = now_ms();
+            let made = content.make(kind, connections, uptime_s, time);
+            let seq = log.head + 1;
+            let data = stamped(made.data, seq, time);
+            log.append(seq, frame(made.event, Some(seq), &data));
+            seq
         };
-        let (mut next_news, mut next_note) = {
-            let mut log = self.lock();
-            (
-                pause(&mut log.rng, (Duration::ZERO, self.pace.news.0)),
-                pause(&mut log.rng, self.pace.notification),
-            )
-        };
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => self.tick(),
-                _ = statuses.tick() => self.status(started.elapsed().as_secs()),
-                _ = sleep_until(next_news) => {
-                    next_news = self.news(self.pace.news, pause);
-                }
-                _ = sleep_until(next_note) => {
-                    next_note = self.notification(self.pace.notification, pause);
-                }
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-        }
-    }
-
-    fn publish(&self, head: u64) {
         self.head.send_replace(head);
     }
 
-    fn tick(&self) {
-        let head = {
-            let log = &mut *self.lock();
-            let tick = log.market.tick(&mut log.rng);
-            log.push("tick", tick)
-        };
-        self.publish(head);
-    }
-
-    fn status(&self, uptime_s: u64) {
-        let connections = self.connections.load(Ordering::Relaxed);
-        let head = {
-            let log = &mut *self.lock();
-            let status = log.machine.read(&mut log.rng, connections, uptime_s);
-            let head = log.push("status", &status);
-            log.status = serde_json::to_value(&status).ok();
-            head
-        };
-        self.publish(head);
-    }
-
-    fn news(
-        &self,
-        pace: (Duration, Duration),
-        pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
-    ) -> Instant {
-        self.post(
-            "news",
-            pace,
-            pause,
-            |log| log.newsroom.next(&mut log.rng),
-            |log| &mut log.news,
-        )
-    }
-
-    fn notification(
-        &self,
-        pace: (Duration, Duration),
-        pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
-    ) -> Instant {
-        self.post(
-            "notification",
-            pace,
-            pause,
-            |log| log.inbox.next(&mut log.rng),
-            |log| &mut log.notifications,
-        )
-    }
-
-    /// Publishes one item of a feed that keeps its `RECENT` latest items for the
-    /// snapshot; returns when the next one is due.
-    fn post<T: Serialize>(
-        &self,
-        event: &str,
-        pace: (Duration, Duration),
-        pause: impl Fn(&mut Rng, (Duration, Duration)) -> Instant,
-        make: impl FnOnce(&mut Log) -> T,
-        recent: impl FnOnce(&mut Log) -> &mut VecDeque<Timed<T>>,
-    ) -> Instant {
-        let (head, next) = {
-            let log = &mut *self.lock();
-            let item = make(log);
-            let head = log.push(event, &item);
-            let kept = recent(log);
-            kept.push_front(Timed {
-                item,
-                time: now_ms(),
-            });
-            kept.truncate(RECENT);
-            (head, pause(&mut log.rng, pace))
-        };
-        self.publish(head);
-        next
+    /// Adds event `seq` as numbered elsewhere (a cluster's stream) to the log and
+    /// wakes the connections; false when it was there already.
+    pub fn append(&self, seq: u64, event: &str, data: &str) -> bool {
+        let added = lock(&self.log).append(seq, frame(event, Some(seq), data));
+        if added {
+            self.head.send_replace(seq);
+        }
+        added
     }
 
     /// Where a connection that came with `last_id` starts, and its first bytes.
     pub fn open(&self, last_id: Option<&str>) -> Opening {
-        let log = self.lock();
-        let known = last_id
-            .and_then(|raw| raw.trim().parse::<u64>().ok())
-            .filter(|&id| id <= log.head);
-        match known {
+        let content = self.content();
+        let log = lock(&self.log);
+        match known_id(last_id, log.head) {
             Some(from) => {
-                let first = log.first();
-                let missed = first.saturating_sub(from + 1);
-                let skip = (from + 1).saturating_sub(first) as usize;
-                let replayed = log.frames.len().saturating_sub(skip) as u64;
-                let resume = serde_json::json!({
-                    "from": from,
-                    "head": log.head,
-                    "replayed": replayed,
-                    "missed": missed,
-                });
-                let mut bytes = frame("resume", None, &resume.to_string()).to_vec();
-                for f in log.frames.iter().skip(skip) {
-                    bytes.extend_from_slice(f);
-                }
-                Opening {
-                    start: Start::Resume {
-                        from,
-                        missed,
-                        replayed,
-                    },
-                    bytes: Bytes::from(bytes),
-                    cursor: log.head,
-                }
+                let (frames, missed) = log.after(from);
+                Opening::resume(from, log.head, missed, &frames)
             }
-            None => {
-                let snapshot = Snapshot {
-                    head: log.head,
-                    quotes: log.market.quotes.iter().collect(),
-                    news: log.news.iter().collect(),
-                    notifications: log.notifications.iter().collect(),
-                    status: log.status.as_ref(),
-                    cpu_history: log.machine.cpu_history.iter().collect(),
-                };
-                let data = serde_json::to_string(&snapshot).unwrap_or_else(|_| "{}".to_owned());
-                Opening {
-                    start: Start::Snapshot { head: log.head },
-                    bytes: frame("snapshot", Some(log.head), &data),
-                    cursor: log.head,
-                }
-            }
+            None => Opening::snapshot(log.head, &content.snapshot(log.head)),
         }
     }
 
     /// The frames after `cursor`, as one chunk, and the new cursor. A cursor that
     /// fell out of the log continues at the oldest event kept.
     pub fn since(&self, cursor: u64) -> (Bytes, u64) {
-        let log = self.lock();
+        let log = lock(&self.log);
         if cursor >= log.head {
             return (Bytes::new(), cursor);
         }
-        let skip = (cursor + 1).saturating_sub(log.first()) as usize;
+        let (frames, _) = log.after(cursor);
         let mut bytes = Vec::new();
-        for f in log.frames.iter().skip(skip) {
-            bytes.extend_from_slice(f);
+        for f in frames {
+            bytes.extend_from_slice(&f);
         }
         (Bytes::from(bytes), log.head)
     }
@@ -401,24 +314,12 @@ impl Feed {
     #[cfg(test)]
     fn step(&self, n: usize) {
         for _ in 0..n {
-            self.tick();
+            self.emit(Kind::Tick, 0);
         }
-        self.status(0);
-        let never = |_: &mut Rng, _| Instant::now();
-        self.news((Duration::ZERO, Duration::ZERO), never);
-        self.notification((Duration::ZERO, Duration::ZERO), never);
+        for kind in [Kind::Status, Kind::News, Kind::Notification] {
+            self.emit(kind, 0);
+        }
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Snapshot<'a> {
-    head: u64,
-    quotes: Vec<&'a Quote>,
-    news: Vec<&'a Timed<News>>,
-    notifications: Vec<&'a Timed<Notification>>,
-    status: Option<&'a Value>,
-    cpu_history: Vec<&'a f64>,
 }
 
 #[cfg(test)]
@@ -507,6 +408,26 @@ mod tests {
         let ids: Vec<_> = frames(&bytes).iter().map(|f| f.1.unwrap()).collect();
         assert_eq!(ids, [12, 13]);
         assert_eq!(feed.since(13), (Bytes::new(), 13));
+    }
+
+    #[test]
+    fn a_mirror_stays_contiguous() {
+        let feed = feed();
+        assert!(feed.append(1, "tick", "{}"));
+        assert!(feed.append(2, "tick", "{}"));
+        assert!(!feed.append(2, "tick", "{}"));
+        // A hole (the stream moved on while this instance was away) starts over.
+        assert!(feed.append(9, "tick", "{}"));
+        assert_eq!(feed.head(), 9);
+        let opening = feed.open(Some("2"));
+        assert_eq!(
+            opening.start,
+            Start::Resume {
+                from: 2,
+                missed: 6,
+                replayed: 1
+            }
+        );
     }
 
     #[test]

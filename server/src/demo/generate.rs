@@ -155,6 +155,24 @@ impl Market {
         let index = rng.below(0, self.quotes.len() as u64) as usize;
         self.step(rng, index)
     }
+
+    /// Sets `symbol`'s price and history to what another generator left (the last
+    /// [`HISTORY`] points); an unknown symbol or an unusable price changes nothing.
+    pub fn restore(&mut self, symbol: &str, price: f64, history: &[f64]) {
+        let Some(quote) = self.quotes.iter_mut().find(|q| q.symbol == symbol) else {
+            return;
+        };
+        if !(price.is_finite() && price > 0.0) {
+            return;
+        }
+        quote.price = price;
+        let start = history.len().saturating_sub(HISTORY);
+        quote.history = history[start..]
+            .iter()
+            .copied()
+            .filter(|p| p.is_finite())
+            .collect();
+    }
 }
 
 const HEADLINES: [(&str, &str); 24] = [
@@ -273,6 +291,11 @@ pub struct Newsroom {
 pub const NO_REPEAT: usize = 12;
 
 impl Newsroom {
+    /// Numbers the next headline `id + 1` (a generator taking over from another).
+    pub fn continue_after(&mut self, id: u64) {
+        self.count = self.count.max(id);
+    }
+
     /// The next headline.
     pub fn next(&mut self, rng: &mut Rng) -> News {
         let fresh: Vec<usize> = (0..HEADLINES.len())
@@ -321,6 +344,11 @@ pub struct Inbox {
 }
 
 impl Inbox {
+    /// Numbers the next notification `id + 1` (a generator taking over from another).
+    pub fn continue_after(&mut self, id: u64) {
+        self.count = self.count.max(id);
+    }
+
     /// The next notification.
     pub fn next(&mut self, rng: &mut Rng) -> Notification {
         self.count += 1;
@@ -418,6 +446,24 @@ impl Machine {
             machine.read(rng, 0, 0);
         }
         machine
+    }
+
+    /// Continues from another generator's last reading and CPU history.
+    pub fn restore(&mut self, status: &serde_json::Value, cpu_history: &[f64]) {
+        let field = |name: &str| status.get(name).and_then(serde_json::Value::as_f64);
+        if let Some(cpu) = field("cpu") {
+            self.cpu = cpu.clamp(3.0, 99.0);
+        }
+        if let Some(memory) = field("memory") {
+            self.memory = memory.clamp(20.0, 95.0);
+        }
+        if let Some(rps) = field("rps") {
+            self.rps = rps.clamp(50.0, 2000.0);
+        }
+        if !cpu_history.is_empty() {
+            let start = cpu_history.len().saturating_sub(HISTORY);
+            self.cpu_history = cpu_history[start..].iter().copied().collect();
+        }
     }
 
     /// The next reading.
