@@ -200,7 +200,7 @@ pub async fn contend(cluster: Arc<Cluster>, feed: Arc<Feed>, mut shutdown: watch
                     }
                     Err(Stop::Redis(e)) => {
                         cluster.health.failed("generating", &e);
-                        backoff.next().max(retry)
+                        backoff.pause().max(retry)
                     }
                 }
             }
@@ -211,7 +211,7 @@ pub async fn contend(cluster: Arc<Cluster>, feed: Arc<Feed>, mut shutdown: watch
             }
             Err(e) => {
                 cluster.health.failed("taking the lease", &e);
-                backoff.next().max(retry)
+                backoff.pause().max(retry)
             }
         };
         if !pause(wait, &mut shutdown).await {

@@ -135,7 +135,7 @@ impl Default for Backoff {
 
 impl Backoff {
     /// The next pause.
-    pub fn next(&mut self) -> Duration {
+    pub fn pause(&mut self) -> Duration {
         let pause = self.0;
         self.0 = (self.0 * 2).min(MAX_BACKOFF);
         pause
@@ -307,9 +307,9 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_its_cap() {
         let mut backoff = Backoff::default();
-        let pauses: Vec<_> = (0..7).map(|_| backoff.next().as_millis()).collect();
+        let pauses: Vec<_> = (0..7).map(|_| backoff.pause().as_millis()).collect();
         assert_eq!(pauses, [100, 200, 400, 800, 1600, 2000, 2000]);
         backoff.reset();
-        assert_eq!(backoff.next().as_millis(), 100);
+        assert_eq!(backoff.pause().as_millis(), 100);
     }
 }

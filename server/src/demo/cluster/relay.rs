@@ -175,7 +175,7 @@ pub async fn listen(
                 }
                 Err(e) => {
                     cluster.health.failed("subscribing", &e);
-                    if !pause(backoff.next(), &mut shutdown).await {
+                    if !pause(backoff.pause(), &mut shutdown).await {
                         return;
                     }
                     continue;
@@ -196,7 +196,7 @@ pub async fn listen(
         cluster
             .health
             .failed("listening", &"the subscription ended");
-        if !pause(backoff.next(), &mut shutdown).await {
+        if !pause(backoff.pause(), &mut shutdown).await {
             return;
         }
     }

@@ -179,7 +179,7 @@ pub async fn mirror(cluster: Arc<Cluster>, feed: Arc<Feed>, mut shutdown: watch:
             Ok(conn) => break conn,
             Err(e) => {
                 cluster.health.failed("mirroring the stream", &e);
-                if !pause(backoff.next(), &mut shutdown).await {
+                if !pause(backoff.pause(), &mut shutdown).await {
                     return;
                 }
             }
@@ -212,7 +212,7 @@ pub async fn mirror(cluster: Arc<Cluster>, feed: Arc<Feed>, mut shutdown: watch:
             }
             Err(e) => {
                 cluster.health.failed("mirroring the stream", &e);
-                if !pause(backoff.next(), &mut shutdown).await {
+                if !pause(backoff.pause(), &mut shutdown).await {
                     return;
                 }
             }
