@@ -8,12 +8,13 @@ PORT ?= 8080
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET_DIR ?= $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/fuzz,fuzz/target)
 
-.PHONY: all setup test server fmt clippy clean demo pkg bench fuzz help example-leptos example-yew
+.PHONY: all setup test server fmt clippy clean demo demo-cluster pkg bench fuzz help example-leptos example-yew
 
 all: test
 
 help:
 	@echo "make demo     the live demo on http://$(HOST):$(PORT)/ (installs what is missing, builds the package)"
+	@echo "make demo-cluster  the demo scaled out: Redis, two instances, nginx on http://$(HOST):$(PORT)/"
 	@echo "make setup    install the toolchain (wasm32 target, chromium, wasm-bindgen-cli, wasm-pack)"
 	@echo "make test     fmt + clippy + native tests + browser tests; ends with 'N passed, M failed'"
 	@echo "make pkg      build the npm package into pkg/ (release, wasm-opt) and print its gzipped size"
@@ -67,6 +68,10 @@ fuzz:
 # The live demo: setup, the npm package, the server serving www/ on HOST:PORT.
 demo:
 	bash scripts/demo.sh --host $(HOST) --port $(PORT)
+
+# The demo scaled out: Redis, two instances and nginx in front on HOST:PORT.
+demo-cluster:
+	bash scripts/demo-cluster.sh --host $(HOST) --port $(PORT)
 
 pkg:
 	bash scripts/pkg.sh

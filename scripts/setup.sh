@@ -5,6 +5,7 @@
 #   wasm32-unknown-unknown target   rustup
 #   rustfmt, clippy                 rustup (only if missing)
 #   chromium + chromium-driver      apt-get (Debian 12: 156.x, same version)
+#   redis-server + nginx            apt-get (the cluster demo and its tests)
 #   wasm-bindgen-cli                cargo install, version == wasm-bindgen in Cargo.lock
 #   wasm-pack                       cargo install
 #   node + npm tools (www/)         apt-get if node is missing; npm ci (see below)
@@ -62,6 +63,18 @@ else
     $SUDO apt-get install -y -q chromium chromium-driver
     [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
         || die "apt-get finished but /usr/bin/chromium or /usr/bin/chromedriver is missing"
+fi
+
+# --- Redis and nginx: `make demo-cluster` and the cluster tests ---------------
+# (nginx lives in /usr/sbin, which a non-root PATH may lack.)
+if command -v redis-server >/dev/null 2>&1 && [ -x "$(command -v nginx || echo /usr/sbin/nginx)" ]; then
+    say "redis-server + nginx: present"
+else
+    say "redis-server + nginx: installing via apt-get"
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q redis-server nginx
+    command -v redis-server >/dev/null 2>&1 && [ -x /usr/sbin/nginx ] \
+        || die "apt-get finished but redis-server or /usr/sbin/nginx is missing"
 fi
 
 # --- wasm-bindgen-cli at exactly the Cargo.lock version ---------------------

@@ -288,6 +288,9 @@ if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/
     run_step test "js: strict CSP (both entries)" node "$ROOT/www/tests/csp.test.mjs"
     # The live demo (`make demo`) end to end; saves target/demo.png and target/demo-phone.png.
     run_step test "js: demo" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/demo.test.mjs"
+    # The demo scaled out (`make demo-cluster`: Redis, two instances, nginx); the
+    # instance serving the page is stopped mid-stream.
+    run_step test "js: demo cluster (nginx, redis)" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/cluster.test.mjs"
 else
     skip_step "js tests" "the npm package did not build"
 fi

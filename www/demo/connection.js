@@ -1,7 +1,9 @@
 // The connection badge (top right) and the Connection panel: the client's state,
 // retry count, countdown to the next attempt, last event id, the latest sequence
 // numbers with gaps and duplicates counted, and the controls that drop the
-// connection on the server's side.
+// connection on the server's side. In a cluster (`make demo-cluster`) it also shows
+// which instance serves the tab, and can ask that instance to restart: the tab then
+// resumes on another one through nginx.
 import { byId, h } from "./util.js";
 
 const STRIP = 14;
@@ -23,6 +25,9 @@ export function connection({ clientId, tracker }) {
   const resumeNote = byId("resume-note");
   const dropButton = byId("drop");
   const outageButton = byId("outage");
+  const restartButton = byId("restart");
+  const servedBy = byId("served-by");
+  const instanceName = byId("instance");
 
   let state = "connecting";
   let attempt = 0;
@@ -32,6 +37,7 @@ export function connection({ clientId, tracker }) {
   let lastError = null;
   let currentId = "";
   let outageUntil = 0;
+  let instance = null;
 
   function setState(next) {
     state = next;
@@ -93,8 +99,27 @@ export function connection({ clientId, tracker }) {
   }
   dropButton.addEventListener("click", () => drop(0));
   outageButton.addEventListener("click", () => drop(6000));
+  restartButton.addEventListener("click", async () => {
+    if (!instance) return;
+    restartButton.disabled = true;
+    try {
+      // Any instance takes the request; the named one stops (and is started again).
+      await fetch(`/demo/restart?${new URLSearchParams({ instance })}`, { method: "POST" });
+    } catch (error) {
+      console.warn("restart failed", error);
+    }
+  });
 
   return {
+    /** The instance serving this tab (cluster only): `{instance, restartable}`. */
+    instance(info) {
+      instance = info.instance;
+      instanceName.textContent = info.instance;
+      servedBy.hidden = false;
+      restartButton.hidden = !info.restartable;
+      restartButton.disabled = false;
+      chip(`@${info.instance}`, "mark");
+    },
     state(next, info = {}) {
       if (next === "reconnecting") {
         attempt = info.attempt ?? attempt + 1;

@@ -1,5 +1,6 @@
 // The live demo: one SseClient for the whole dashboard, one event type per panel.
 //
+//   instance      which instance serves this connection (in a cluster only)
 //   snapshot      where a fresh connection starts (history for every panel)
 //   resume        the server replays what this tab missed after a reconnect
 //   tick          Markets            news          Newsroom
@@ -48,6 +49,11 @@ async function main() {
     panels.connection.error(error);
   });
 
+  const instances = [];
+  client.on("instance", (info) => {
+    instances.push(info.instance);
+    panels.connection.instance(info);
+  });
   client.on("snapshot", (snapshot) => {
     tracker.snapshot(snapshot.head);
     panels.markets.snapshot(snapshot.quotes);
@@ -75,7 +81,7 @@ async function main() {
   twoFactor(SseClient);
 
   // For the end-to-end test and the curious: `demo.tracker.gaps`, `demo.client.state`.
-  window.demo = { client, clientId, tracker, states };
+  window.demo = { client, clientId, tracker, states, instances };
   document.documentElement.dataset.ready = "true";
 }
 
