@@ -5,10 +5,13 @@
 // nginx on the other one with no gap and no duplicate, and the stopped instance is
 // started again.
 //
+// Saves target/demo-cluster.png (the page as it names its instance).
+//
 // Needs SSE_SERVER_BIN (the server binary) and the built package in PKG_DIR (default
 // pkg/), as `make test` provides.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -116,6 +119,9 @@ test("the page, through nginx, names the instance that serves it", async () => {
   assert.ok(r.shown.servedBy, "the instance line is shown");
   assert.ok(r.shown.restart, "the restart button is shown");
   assertGapFree(r);
+  const shots = process.env.DEMO_SCREENSHOT_DIR || join(root, "target");
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, "demo-cluster.png"), animations: "disabled" });
 });
 
 test("restarting the serving instance: the tab resumes on the other one with no gap", async () => {
