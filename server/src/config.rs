@@ -156,6 +156,11 @@ where
     if config.host.is_empty() {
         return Err(CliError("--host must not be empty".to_owned()));
     }
+    if config.redis.is_none() && (config.instance.is_some() || config.allow_restart) {
+        return Err(CliError(
+            "--instance and --allow-restart need --redis (they are about a cluster)".to_owned(),
+        ));
+    }
     Ok(Command::Run(config))
 }
 
@@ -223,6 +228,8 @@ mod tests {
         assert!(run(&["--redis", "127.0.0.1:6379"], None).is_err());
         assert!(run(&["--redis", "redis://"], None).is_err());
         assert!(run(&["--instance", ""], None).is_err());
+        assert!(run(&["--instance", "a"], None).is_err());
+        assert!(run(&["--allow-restart"], None).is_err());
         assert_eq!(
             parse_args(["--help".to_string()], None).unwrap(),
             Command::Help

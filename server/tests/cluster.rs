@@ -301,6 +301,50 @@ async fn the_lease_moves_when_its_holder_stops_and_the_sequence_goes_on() {
     staying.stop().await;
 }
 
+#[tokio::test]
+async fn an_instance_rides_out_losing_redis_and_goes_on_when_it_is_back() {
+    let mut redis = RedisServer::start();
+    let a = instance(&redis, "a").await;
+    let mut conn = get(a.addr, "/demo/stream").await;
+    opening(&mut conn).await;
+    let before = feed_events(&mut conn, 4).await;
+    let first = before[0].id.unwrap();
+
+    redis.kill();
+    // Still serving from what it has: a fresh client gets a snapshot, a returning one
+    // the events after its id from the instance's own log.
+    let mut fresh = get(a.addr, "/demo/stream").await;
+    assert_eq!(opening(&mut fresh).await.1.event, "snapshot");
+    let mut back = get(a.addr, &format!("/demo/stream?lastEventId={first}")).await;
+    let (_, resume) = opening(&mut back).await;
+    assert_eq!(resume.event, "resume");
+    assert_eq!(resume.data["from"].as_u64(), Some(first));
+    assert!(resume.data["replayed"].as_u64().unwrap() >= 3, "{resume:?}");
+    assert_eq!(feed_events(&mut back, 1).await[0].id, Some(first + 1));
+    let (status, _) = post(a.addr, "/demo/2fa/approve?user=nobody").await;
+    assert_eq!(status, 404);
+
+    // Redis comes back empty; the instance reconnects, generates again, and the
+    // sequence goes on from where this instance was (never backwards).
+    redis.start_again();
+    let last = before.last().unwrap().id.unwrap();
+    let mut after: Vec<Event> = Vec::new();
+    while after
+        .last()
+        .and_then(|e| e.id)
+        .is_none_or(|id| id < last + 10)
+    {
+        match tokio::time::timeout(Duration::from_secs(20), conn.event_inner()).await {
+            Ok(Some(event)) => after.push(event),
+            other => panic!("the feed did not come back with Redis: {other:?}"),
+        }
+    }
+    let mut all = ids(&before);
+    all.extend(ids(&after));
+    assert_contiguous(&all);
+    a.stop().await;
+}
+
 /// An `sse-server` process of the cluster.
 struct Process {
     child: Child,

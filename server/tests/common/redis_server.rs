@@ -19,26 +19,36 @@ impl RedisServer {
     pub fn start() -> RedisServer {
         for _ in 0..5 {
             let port = free_port();
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = match child {
-                Ok(child) => child,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                    "redis-server is not installed: run scripts/setup.sh \
-                     (or apt-get install redis-server); these tests need a real Redis"
-                ),
-                Err(e) => panic!("cannot start redis-server: {e}"),
-            };
+            let child = spawn(port);
             let mut server = RedisServer { child, port };
             if server.wait_ready() {
                 return server;
             }
         }
         panic!("redis-server did not start on any of five free ports");
+    }
+
+    /// Kills it (no goodbye to its clients).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port, empty (nothing was saved).
+    pub fn start_again(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            self.child = spawn(self.port);
+            if self.wait_ready() {
+                return;
+            }
+            self.kill();
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start again"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// `redis://127.0.0.1:PORT`.
@@ -65,6 +75,23 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+fn spawn(port: u16) -> Child {
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "redis-server is not installed: run scripts/setup.sh \
+             (or apt-get install redis-server); these tests need a real Redis"
+        ),
+        Err(e) => panic!("cannot start redis-server: {e}"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The cluster's open-connection count: each instance writes its own count, with
 //! an expiry, into one hash every second; the generator adds up the fresh ones, so
-//! an instance that died stops counting within [`FRESH`].
+//! an instance that died stops counting within `FRESH` (5 s).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,7 +67,7 @@ impl Cluster {
     }
 }
 
-/// Reports `count` every [`EVERY`] until `shutdown`, then withdraws the report.
+/// Reports `count` every `EVERY` until `shutdown`, then withdraws the report.
 pub async fn report(
     cluster: Arc<Cluster>,
     count: Arc<AtomicU64>,

@@ -174,10 +174,15 @@ impl fmt::Debug for Cluster {
     }
 }
 
+/// A connection that reconnects by itself, but gives up on one reconnection soon:
+/// while Redis is away, a call fails at once (and a client is served from what this
+/// instance has) instead of waiting through a long series of attempts. The tasks
+/// retry with their own backoff, and every call tries to reconnect again.
 fn manager_config(response_timeout: Duration) -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Some(RESPONSE_TIMEOUT))
         .set_response_timeout(Some(response_timeout))
+        .set_number_of_retries(1)
         .set_max_delay(MAX_BACKOFF)
 }
 

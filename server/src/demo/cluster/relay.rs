@@ -73,6 +73,8 @@ impl Cluster {
         self.lock_pending().insert(id.clone(), tx);
         let listeners = self.publish_message(TWO_FA, &message).await;
         let told = match listeners {
+            // Not even this instance listens (its subscription is being renewed).
+            Ok(0) => local.resolve(user, outcome),
             Ok(listeners) => {
                 self.health.ok();
                 let deadline = Instant::now() + REPLIES;
