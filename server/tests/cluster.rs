@@ -267,6 +267,40 @@ async fn a_two_factor_approval_crosses_instances() {
 }
 
 #[tokio::test]
+async fn a_drop_and_an_outage_reach_the_tab_on_any_instance() {
+    let redis = RedisServer::start();
+    let a = instance(&redis, "a").await;
+    let b = instance(&redis, "b").await;
+    let mut tab = get(a.addr, "/demo/stream?client=tab-1").await;
+    let mut other = get(a.addr, "/demo/stream?client=tab-2").await;
+    opening(&mut tab).await;
+    opening(&mut other).await;
+    // Asked on b, the tab's stream on a ends, and nobody else's.
+    let (status, body) = post(b.addr, "/demo/drop?client=tab-1&outage_ms=1500").await;
+    assert_eq!((status, &body["dropped"]), (200, &Value::from(1)), "{body}");
+    while tab.event().await.is_some() {}
+    feed_events(&mut other, 3).await;
+    // Its reconnects are turned away on both instances until the outage is over.
+    for addr in [a.addr, b.addr] {
+        let mut turned_away = get(addr, "/demo/stream?client=tab-1").await;
+        assert_eq!(turned_away.status, 200);
+        assert!(
+            turned_away.event().await.is_none(),
+            "an outage stream ends at once"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let mut again = get(b.addr, "/demo/stream?client=tab-1").await;
+    opening(&mut again).await;
+    feed_events(&mut again, 2).await;
+    // Restarting an instance nobody has: 404 (restarts are not allowed here anyway).
+    let (status, _) = post(a.addr, "/demo/restart?instance=zz").await;
+    assert_eq!(status, 404);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
 async fn the_lease_moves_when_its_holder_stops_and_the_sequence_goes_on() {
     let redis = RedisServer::start();
     let a = instance(&redis, "a").await;

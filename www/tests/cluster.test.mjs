@@ -1,6 +1,7 @@
 // The demo scaled out (`make demo-cluster`) end to end: scripts/demo-cluster.sh starts
 // a real redis-server, two sse-server instances and nginx in front; the page is
 // opened through nginx in headless Chromium. It names the instance serving the tab;
+// "Drop connection" reaches the tab whichever instance nginx gives the request to;
 // "Restart this instance" stops that instance mid-stream, the tab resumes through
 // nginx on the other one with no gap and no duplicate, and the stopped instance is
 // started again.
@@ -123,6 +124,20 @@ test("the page, through nginx, names the instance that serves it", async () => {
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, "demo-cluster.png"), animations: "disabled" });
 });
+
+test("a drop through nginx reaches the tab whichever instance takes the request", async () => {
+  for (let round = 0; round < 2; round++) {
+    const before = await readout(page);
+    await page.click("#drop");
+    await page.waitForFunction((n) => demo.tracker.resumes > n && demo.client.state === "open", before.resumes, {
+      timeout: 15_000,
+    });
+    await page.waitForFunction((n) => demo.tracker.received >= n + 5, (await readout(page)).received, { timeout: 10_000 });
+    const after = await readout(page);
+    assert.equal(after.lastResume.missed, 0);
+    assertGapFree(after);
+  }
+}, { timeoutMs: 60_000 });
 
 test("restarting the serving instance: the tab resumes on the other one with no gap", async () => {
   const before = await readout(page);

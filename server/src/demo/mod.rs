@@ -26,9 +26,10 @@
 //! In a cluster (`--redis`, see [`cluster`]) the same routes serve one feed from
 //! every instance: each feed stream starts with an `instance` event (no id:
 //! `{instance, restartable}`) naming the instance that serves it; approvals reach
-//! the user's waits on every instance; and, with `--allow-restart`,
-//! `POST /demo/restart?instance=NAME` asks that instance (wherever the request
-//! lands) to stop, for whoever runs it to start it again.
+//! the user's waits, and drops and outages the tab's streams, on every instance;
+//! and, with `--allow-restart`, `POST /demo/restart?instance=NAME` asks that
+//! instance (wherever the request lands) to stop, for whoever runs it to start it
+//! again (404 when no instance has that name).
 
 pub mod clients;
 pub mod cluster;
@@ -58,6 +59,7 @@ use tokio::time::{sleep_until, Instant};
 use crate::http::{bad_request, event_stream, last_event_id, now_ms};
 use crate::script::decode_query;
 use clients::{check_client, Clients, Refused};
+use cluster::relay::{Action, Local};
 use cluster::Cluster;
 use feed::{Feed, Pace};
 use twofa::{check_user, match_code, Outcome, Registry};
@@ -120,7 +122,7 @@ impl Demo {
     /// in-process feed starts with its first stream). Ends at `shutdown`.
     pub fn start(&self, shutdown: &watch::Receiver<bool>) {
         if let Backend::Cluster(cluster) = &self.backend {
-            cluster.start(&self.feed, &self.twofa, shutdown);
+            cluster.start(&self.feed, self.local(), shutdown);
         }
     }
 
@@ -153,11 +155,20 @@ impl Demo {
         }
     }
 
-    /// Ends the waits of `user`: this process's, or the cluster's.
-    async fn resolve(&self, user: &str, outcome: Outcome) -> usize {
+    /// What this process holds that the cluster's requests act on.
+    fn local(&self) -> Local {
+        Local {
+            twofa: self.twofa.clone(),
+            clients: self.clients.clone(),
+        }
+    }
+
+    /// Carries out `action` on this process, or on every instance of the cluster;
+    /// returns how many waits or streams it touched.
+    async fn everywhere(&self, action: Action) -> u64 {
         match &self.backend {
-            Backend::InProcess => self.twofa.resolve(user, outcome),
-            Backend::Cluster(cluster) => cluster.resolve(&self.twofa, user, outcome).await,
+            Backend::InProcess => self.local().carry_out(&action),
+            Backend::Cluster(cluster) => cluster.ask(&self.local(), action).await,
         }
     }
 }
@@ -367,7 +378,12 @@ async fn drop_client(State(state): State<DemoState>, RawQuery(query): RawQuery) 
             ))
         }
     };
-    let dropped = state.demo.clients.drop_client(id, outage);
+    // In a cluster the tab may be on any instance, and may reconnect to any.
+    let action = Action::Drop {
+        client: id.clone(),
+        outage_ms: outage.as_millis() as u64,
+    };
+    let dropped = state.demo.everywhere(action).await;
     Json(serde_json::json!({ "dropped": dropped, "outageMs": outage.as_millis() as u64 }))
         .into_response()
 }
@@ -439,7 +455,11 @@ async fn resolve(state: &DemoState, query: Option<&str>, outcome: Outcome) -> Re
         Ok(found) => found,
         Err(e) => return bad_request(e),
     };
-    let told = state.demo.resolve(&user, outcome).await;
+    let action = Action::Resolve {
+        user: user.clone(),
+        approved: outcome == Outcome::Approved,
+    };
+    let told = state.demo.everywhere(action).await;
     let body = Json(serde_json::json!({ "user": user, "resolved": told }));
     if told == 0 {
         (StatusCode::NOT_FOUND, body).into_response()
@@ -469,14 +489,13 @@ async fn restart(State(state): State<DemoState>, RawQuery(query): RawQuery) -> R
     let Some(instance) = query.get("instance").filter(|i| check_client(i).is_ok()) else {
         return bad_request("instance: required, 1 to 128 characters");
     };
-    match cluster.request_restart(instance).await {
-        Ok(heard) => {
-            Json(serde_json::json!({ "instance": instance, "heard": heard })).into_response()
-        }
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("restart: redis: {e}\n"),
-        )
-            .into_response(),
+    let action = Action::Restart {
+        instance: instance.clone(),
+    };
+    let body = Json(serde_json::json!({ "instance": instance }));
+    // The named instance answers 1 (and then stops); 404 when none has that name.
+    match cluster.ask(&state.demo.local(), action).await {
+        0 => (StatusCode::NOT_FOUND, body).into_response(),
+        _ => body.into_response(),
     }
 }

@@ -11,8 +11,8 @@
 //! - one instance generates, the holder of a lease ([`lease`]); its writes check the
 //!   lease and give the next number, so a stale holder can write nothing; the
 //!   latest snapshot sits next to the stream, and a new holder continues from it;
-//! - two-factor approvals and restart requests cross instances over Pub/Sub
-//!   ([`relay`]); the open-connection count is summed over instances ([`census`]).
+//! - two-factor approvals, a tab's drop or outage and restart requests cross
+//!   instances over Pub/Sub ([`relay`]); the open-connection count is summed over instances ([`census`]).
 //!
 //! Redis unreachable at start is an error ([`Cluster::connect`]); lost while running,
 //! every task logs it once, keeps serving what is local, and retries with backoff.
@@ -33,7 +33,6 @@ use redis::Client;
 use tokio::sync::{mpsc, watch};
 
 use super::feed::Feed;
-use super::twofa::Registry;
 use crate::http::now_ms;
 
 /// The stream of the feed's events.
@@ -46,12 +45,10 @@ pub const LEASE: &str = "sse-demo:lease";
 pub const STARTED: &str = "sse-demo:started";
 /// Open connections per instance.
 pub const CONNECTIONS: &str = "sse-demo:connections";
-/// Two-factor outcomes to every instance.
-pub const TWO_FA: &str = "sse-demo:2fa";
-/// How many waits each instance ended, back to the one that asked.
-pub const TWO_FA_REPLY: &str = "sse-demo:2fa-reply";
-/// Restart requests, by instance name.
-pub const CONTROL: &str = "sse-demo:control";
+/// Requests to every instance (two-factor outcomes, drops, restarts).
+pub const REQUESTS: &str = "sse-demo:requests";
+/// What each instance did about a request, back to the one that asked.
+pub const REPLIES: &str = "sse-demo:replies";
 
 /// Longest wait for one Redis answer (the blocking stream read adds its block time).
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -156,7 +153,7 @@ pub struct Cluster {
     /// The lease holder's proof: unique to this run of this instance.
     token: String,
     health: Health,
-    /// Two-factor requests of this instance waiting for replies, by id.
+    /// Requests of this instance waiting for replies, by id.
     pending: Mutex<HashMap<String, mpsc::Sender<u64>>>,
     next_request: AtomicU64,
     /// The subscription made at start, taken by the relay task.
@@ -248,7 +245,7 @@ impl Cluster {
     pub fn start(
         self: &Arc<Self>,
         feed: &Arc<Feed>,
-        twofa: &Arc<Registry>,
+        local: relay::Local,
         shutdown: &watch::Receiver<bool>,
     ) {
         if self.started.swap(true, Ordering::AcqRel) {
@@ -256,7 +253,7 @@ impl Cluster {
         }
         tokio::spawn(stream::mirror(self.clone(), feed.clone(), shutdown.clone()));
         tokio::spawn(lease::contend(self.clone(), feed.clone(), shutdown.clone()));
-        tokio::spawn(relay::listen(self.clone(), twofa.clone(), shutdown.clone()));
+        tokio::spawn(relay::listen(self.clone(), local, shutdown.clone()));
         tokio::spawn(census::report(
             self.clone(),
             feed.connections.clone(),
