@@ -1,8 +1,10 @@
 //! The demo scaled out (`--redis`) against a real `redis-server` of each test's own:
 //! two instances give out one sequence, byte for byte the same events; a client that
-//! resumes on the other instance gets exactly what it missed; a two-factor approval
-//! on one instance ends the wait on the other; and the generator's lease moves when
-//! its holder stops, cleanly or killed, without a gap in anyone's sequence.
+//! resumes on the other instance gets exactly what it missed; a two-factor approval,
+//! a drop and an outage asked on one instance reach the other; the generator's lease
+//! moves when its holder stops, cleanly or killed, without a gap in anyone's
+//! sequence; an instance rides out losing Redis; and a Redis unreachable at start is
+//! a clear error.
 
 mod common;
 
@@ -488,4 +490,28 @@ async fn a_killed_generator_is_replaced_within_its_lease() {
     assert_contiguous(&all);
     assert_ne!(lease_holder(&redis).as_deref(), Some(holder.as_str()));
     assert!(took < Duration::from_secs(12), "takeover took {took:?}");
+}
+
+#[test]
+fn an_unreachable_redis_at_start_is_a_clear_error() {
+    // A port nobody listens on: bound, noted, closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let output = Command::new(env!("CARGO_BIN_EXE_sse-server"))
+        .args(["--port", "0", "--redis", &url])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sse-server");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach Redis at {url}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it never said it was listening");
 }

@@ -123,7 +123,9 @@ impl Cluster {
         );
         let request = Request {
             id: id.clone(),
-            from: self.instance().to_owned(),
+            // Replies are addressed to this run of this instance, even if another
+            // instance was given the same name.
+            from: self.token.clone(),
             action,
         };
         let message = serde_json::to_string(&request).unwrap_or_default();
@@ -191,7 +193,7 @@ impl Cluster {
                 let Ok(reply) = serde_json::from_str::<Reply>(&payload) else {
                     return;
                 };
-                if reply.to == self.instance() {
+                if reply.to == self.token {
                     let waiting = self.lock_pending().get(&reply.id).cloned();
                     if let Some(tx) = waiting {
                         let _ = tx.try_send(reply.count);
