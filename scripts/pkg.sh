@@ -47,6 +47,12 @@ if [ "$(grep -c '^function __sse' "$glue")" -ne 6 ]; then
     echo "pkg: the glue does not have the six __sse* functions js_client.js calls" >&2
     exit 1
 fi
+# The fetch reader's sink (js_fetch.rs) is the glue's own business, not the package's.
+sed -i 's/^export class SseFetchSink /class SseFetchSink /' "$glue"
+if grep -q 'export class SseFetchSink' "$glue" || ! grep -q '^class SseFetchSink ' "$glue"; then
+    echo "pkg: the glue's SseFetchSink class is not where pkg.sh expects it" >&2
+    exit 1
+fi
 { echo; cat src/bindings/js_options.js src/bindings/js_client.js; } >>"$glue"
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
