@@ -52,6 +52,8 @@
 //! - `small-alloc`: a small power-of-two allocator as the global allocator, for the npm
 //!   package's size (a few hundred bytes instead of dlmalloc's 7 KB).
 //! - `test-hooks`: `live_closures()`, for leak tests and benchmarks.
+//! - `testing`: `testing::MockServer`, an SSE server scripted inside the test page,
+//!   for testing components with `wasm-pack test --headless` and no server.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -74,6 +76,9 @@ mod small_alloc;
 #[cfg(feature = "json")]
 mod stream;
 mod text;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod transport;
 
 pub use backoff::{Backoff, Jitter};

@@ -12,7 +12,7 @@ use crate::event::{ConnectionState, SseError};
 use crate::machine::{Effect, Machine};
 use crate::machine::{Failure, FailureClass};
 use crate::runtime::{self, Timer};
-use crate::transport::{self, Connection, FetchConfig, FetchRequest, Request, Signal};
+use crate::transport::{self, Connection, FetchConfig, FetchRequest, Request, Signal, SignalSink};
 
 /// What a driver needs to know about its requests; checked by the builder.
 pub(crate) struct Config {
@@ -203,16 +203,33 @@ impl Driver {
         self.let_go(&mut core);
         let generation = core.generation;
         let weak = self.weak.clone();
-        let sink = Rc::new(move |signal: Signal<'_>| {
+        let sink: SignalSink = Rc::new(move |signal: Signal<'_>| {
             if let Some(driver) = weak.upgrade() {
                 driver.on_signal(generation, signal);
             }
         });
         let resume_from = core.machine.last_event_id();
         self.delivery.begin(resume_from);
-        let connection = match &self.config.fetch {
+        // A server scripted in the page (feature `testing`) answers instead of the
+        // network when one is installed for this URL.
+        #[cfg(feature = "testing")]
+        let scripted = crate::testing::intercept(crate::testing::Intercepted {
+            url: &self.config.url,
+            fetch: self.config.fetch.as_ref(),
+            resume: self
+                .config
+                .resume_param
+                .as_deref()
+                .map(|name| (name, resume_from)),
+            delivery: &self.delivery,
+            sink: &sink,
+        });
+        #[cfg(not(feature = "testing"))]
+        let scripted = None;
+        let connection = match (scripted, &self.config.fetch) {
+            (Some(connection), _) => connection?,
             // The real Last-Event-ID header; the URL stays as given.
-            Some(fetch) => {
+            (None, Some(fetch)) => {
                 let request = FetchRequest {
                     url: &self.config.url,
                     last_event_id: self.config.resume_param.is_some().then_some(resume_from),
@@ -220,7 +237,7 @@ impl Driver {
                 };
                 self.delivery.open_fetch(request, sink)?
             }
-            None => {
+            (None, None) => {
                 let resume = self
                     .config
                     .resume_param

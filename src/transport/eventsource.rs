@@ -11,12 +11,16 @@
 //! The transport listens for the source's `open` and `error` events itself; the events
 //! of each type go to listeners the client's [`Delivery`] makes, so an event's data
 //! reaches its handlers without passing through here.
+//!
+//! What it listens on is a [`Source`]: the browser's `EventSource`, or (feature
+//! `testing`) the in-page server's stand-in, which dispatches the same events on a
+//! plain `EventTarget` so that a scripted stream goes through this very code.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
-use web_sys::{EventSource, EventSourceInit, MessageEvent};
+use web_sys::{EventSource, EventSourceInit, EventTarget, MessageEvent};
 
 use super::listener::Listener;
 use super::{Connection, Request, Signal, SignalSink};
@@ -25,8 +29,32 @@ use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
 use crate::runtime::js_error_message;
 
-pub(crate) struct EventSourceConnection {
-    source: EventSource,
+/// What a native connection listens on: its `open`, `error` and typed events.
+pub(crate) trait Source: Clone + 'static {
+    fn target(&self) -> &EventTarget;
+    /// The source gave up by itself (`readyState` is `CLOSED`): after an HTTP status
+    /// other than 200 or a wrong Content-Type, not after a network error.
+    fn gave_up(&self) -> bool;
+    /// Closes it for good.
+    fn close(&self);
+}
+
+impl Source for EventSource {
+    fn target(&self) -> &EventTarget {
+        self
+    }
+
+    fn gave_up(&self) -> bool {
+        self.ready_state() == EventSource::CLOSED
+    }
+
+    fn close(&self) {
+        EventSource::close(self);
+    }
+}
+
+pub(crate) struct EventSourceConnection<S: Source> {
+    source: S,
     delivery: Rc<dyn Delivery>,
     _control: [Listener; 2],
     /// One listener per event type with handlers, in the order they were added.
@@ -34,8 +62,8 @@ pub(crate) struct EventSourceConnection {
 }
 
 /// Shared by the `open` and `error` listeners of one source.
-struct SourceState {
-    source: EventSource,
+struct SourceState<S> {
+    source: S,
     sink: SignalSink,
     opened: Cell<bool>,
 }
@@ -58,6 +86,16 @@ pub(crate) fn open(
                 .concat(),
             )
         })?;
+    Ok(attach(source, request.delivery, sink))
+}
+
+/// Listens on `source` for its `open` and `error` events and, through `delivery`'s
+/// listeners, for the events of every type with handlers.
+pub(crate) fn attach<S: Source>(
+    source: S,
+    delivery: Rc<dyn Delivery>,
+    sink: SignalSink,
+) -> Box<dyn Connection> {
     let state = Rc::new(SourceState {
         source: source.clone(),
         sink,
@@ -65,21 +103,23 @@ pub(crate) fn open(
     });
     let control = ["open", "error"].map(|name| {
         let state = state.clone();
-        Listener::closure(&source, name, move |event| state.on_control(name, event))
+        Listener::closure(source.target(), name, move |event| {
+            state.on_control(name, event)
+        })
     });
     let mut connection = EventSourceConnection {
         source,
-        delivery: request.delivery.clone(),
+        delivery: delivery.clone(),
         _control: control,
         by_type: Vec::new(),
     };
-    for event_type in request.delivery.event_types() {
+    for event_type in delivery.event_types() {
         connection.listen(&event_type);
     }
-    Ok(Box::new(connection))
+    Box::new(connection)
 }
 
-impl SourceState {
+impl<S: Source> SourceState<S> {
     fn on_control(&self, name: &str, event: web_sys::Event) {
         if event.is_instance_of::<MessageEvent>() {
             // A server event named "open" or "error": data, for the delivery's listener
@@ -104,7 +144,7 @@ impl SourceState {
         } else {
             // The browser gives up on its own (CLOSED) after an HTTP status other than
             // 200 or a wrong Content-Type, and keeps CONNECTING after a network error.
-            let reason = if self.source.ready_state() == EventSource::CLOSED {
+            let reason = if self.source.gave_up() {
                 "the server answered with an HTTP error status or a Content-Type \
                  other than text/event-stream"
             } else {
@@ -119,7 +159,7 @@ impl SourceState {
     }
 }
 
-impl Connection for EventSourceConnection {
+impl<S: Source> Connection for EventSourceConnection<S> {
     fn listen(&mut self, event_type: &str) {
         if self
             .by_type
@@ -129,7 +169,7 @@ impl Connection for EventSourceConnection {
             return;
         }
         let listener = self.delivery.native_listener(event_type);
-        let listener = Listener::new(&self.source, event_type, listener);
+        let listener = Listener::new(self.source.target(), event_type, listener);
         self.by_type.push((event_type.to_owned(), listener));
     }
 
@@ -138,7 +178,7 @@ impl Connection for EventSourceConnection {
     }
 }
 
-impl Drop for EventSourceConnection {
+impl<S: Source> Drop for EventSourceConnection<S> {
     fn drop(&mut self) {
         self.source.close();
     }

@@ -299,3 +299,34 @@ pub fn quick_backoff(initial_ms: u64) -> sse_wasm::Backoff {
 pub fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
+
+/// A scripted server in the page on a path no other test uses, and its absolute URL.
+pub fn mock_server(label: &str) -> (sse_wasm::testing::MockServer, String) {
+    let path = format!("/mock/{}", new_session(label));
+    let server = sse_wasm::testing::MockServer::install(&path);
+    let origin = web_sys::window()
+        .expect("a window")
+        .location()
+        .origin()
+        .expect("an origin");
+    (server, format!("{origin}{path}"))
+}
+
+/// Sends events of the scripted server's `Seq` form, numbered from `first`, with ids,
+/// one type after the other in turn (an empty type is an event without `event:`).
+pub fn send_seqs(server: &sse_wasm::testing::MockServer, first: u64, types: &[&str]) {
+    for (seq, event_type) in (first..).zip(types) {
+        let wire_type = if event_type.is_empty() {
+            "message"
+        } else {
+            event_type
+        };
+        let data = format!("{{\"seq\":{seq},\"type\":\"{wire_type}\"}}");
+        let event = if event_type.is_empty() {
+            sse_wasm::testing::Event::message(data)
+        } else {
+            sse_wasm::testing::Event::new(*event_type, data)
+        };
+        server.send(event.id(seq.to_string()));
+    }
+}

@@ -19,6 +19,8 @@ mod task;
 
 pub(crate) use reader::{Stop, StreamReader};
 pub(crate) use task::open;
+#[cfg(feature = "testing")]
+pub(crate) use task::request_headers;
 
 /// Checks headers the way `fetch` will, so a bad name or value is an error when the
 /// client is built rather than on every request.

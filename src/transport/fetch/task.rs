@@ -118,7 +118,8 @@ impl Task {
     }
 
     async fn stream(&self) -> Result<(), Stop> {
-        let headers = self.headers().await?;
+        let headers =
+            request_headers(&self.config, self.last_event_id.as_deref(), &self.dropped).await?;
         let init = RequestInit::new();
         init.set_method(&self.config.method);
         if let Some(body) = &self.config.body {
@@ -165,40 +166,6 @@ impl Task {
         self.read(&reader).await
     }
 
-    /// The fixed headers, then the header hook's, then `Accept` and `Last-Event-ID`,
-    /// which are the protocol's.
-    async fn headers(&self) -> Result<Headers, Stop> {
-        let made = match &self.config.header_fn {
-            None => Vec::new(),
-            Some(make) => {
-                let made = make().await;
-                if self.dropped.get() {
-                    return Err(Stop::Dropped);
-                }
-                made.map_err(|error| {
-                    let class = match error {
-                        SseError::Invalid { .. } => FailureClass::Fatal,
-                        _ => FailureClass::Retryable,
-                    };
-                    failed(error, class)
-                })?
-            }
-        };
-        let id = self.last_event_id.as_deref();
-        let protocol = [("accept", Some("text/event-stream")), ("last-event-id", id)];
-        let headers = Headers::new().map_err(|error| invalid_headers(&error))?;
-        let all = self.config.headers.iter().chain(&made);
-        let all = all.map(|(name, value)| (name.as_str(), Some(value.as_str())));
-        for (name, value) in all.chain(protocol) {
-            if let Some(value) = value {
-                headers
-                    .set(name, value)
-                    .map_err(|error| invalid_headers(&error))?;
-            }
-        }
-        Ok(headers)
-    }
-
     async fn read(&self, reader: &ReadableStreamDefaultReader) -> Result<(), Stop> {
         let mut stream = StreamReader::new(self.config.max_event_size);
         let mut chunk = Vec::new();
@@ -233,6 +200,47 @@ impl Task {
             stream.chunk(&chunk, &mut report)?;
         }
     }
+}
+
+/// The headers of one request: the fixed ones, then the header hook's, then `Accept`
+/// and `Last-Event-ID`, which are the protocol's. Stops quietly when the connection is
+/// dropped while the hook runs.
+pub(crate) async fn request_headers(
+    config: &FetchConfig,
+    last_event_id: Option<&str>,
+    dropped: &Cell<bool>,
+) -> Result<Headers, Stop> {
+    let made = match &config.header_fn {
+        None => Vec::new(),
+        Some(make) => {
+            let made = make().await;
+            if dropped.get() {
+                return Err(Stop::Dropped);
+            }
+            made.map_err(|error| {
+                let class = match error {
+                    SseError::Invalid { .. } => FailureClass::Fatal,
+                    _ => FailureClass::Retryable,
+                };
+                failed(error, class)
+            })?
+        }
+    };
+    let protocol = [
+        ("accept", Some("text/event-stream")),
+        ("last-event-id", last_event_id),
+    ];
+    let headers = Headers::new().map_err(|error| invalid_headers(&error))?;
+    let all = config.headers.iter().chain(&made);
+    let all = all.map(|(name, value)| (name.as_str(), Some(value.as_str())));
+    for (name, value) in all.chain(protocol) {
+        if let Some(value) = value {
+            headers
+                .set(name, value)
+                .map_err(|error| invalid_headers(&error))?;
+        }
+    }
+    Ok(headers)
 }
 
 fn failed(error: SseError, class: FailureClass) -> Stop {
