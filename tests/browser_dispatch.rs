@@ -1,4 +1,6 @@
-//! Dispatch and decoding in a real browser against the scripted server.
+//! Dispatch and decoding in a real browser. No network behaviour is under test here, so
+//! the streams come from a server scripted in the page (`sse_wasm::testing`), through
+//! the native transport's own listeners; `server/` is not needed.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -9,26 +11,17 @@ use std::rc::Rc;
 use common::*;
 use futures::StreamExt;
 use serde::Deserialize;
+use sse_wasm::testing::Event;
 use sse_wasm::{Backoff, ConnectionState, Jitter, SseClient, SseError};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Every suite needs the scripted server; when it is not there, this says what to
-/// start (`make server` serves on the suites' default address).
-#[wasm_bindgen_test]
-async fn the_scripted_server_answers() {
-    let seen = stats(&new_session("probe")).await;
-    assert_eq!(
-        seen.connections.len(),
-        0,
-        "a new session has seen no request"
-    );
-}
-
 #[wasm_bindgen_test]
 async fn events_reach_the_handlers_of_their_type() {
-    let client = SseClient::connect(sse_url("count=6&types=tick,,news&then=hold")).unwrap();
+    let (server, url) = mock_server("types");
+    send_seqs(&server, 1, &["tick", "", "news", "tick", "", "news"]);
+    let client = SseClient::connect(url).unwrap();
     let (ticks, _t) = record_seqs(&client, "tick");
     let (messages, _m) = record_seqs(&client, "message");
     let (news, _n) = record_seqs(&client, "news");
@@ -56,7 +49,9 @@ enum ServerEvent {
 
 #[wasm_bindgen_test]
 async fn one_enum_receives_every_variant_type() {
-    let client = SseClient::connect(sse_url("count=6&types=tick,,news,other&then=hold")).unwrap();
+    let (server, url) = mock_server("enum");
+    send_seqs(&server, 1, &["tick", "", "news", "other", "tick", ""]);
+    let client = SseClient::connect(url).unwrap();
     let seen = Log::new();
     let sink = seen.clone();
     let _all = client
@@ -90,7 +85,8 @@ async fn an_enum_that_cannot_name_event_types_is_rejected() {
     enum Internally {
         Tick { seq: u64 },
     }
-    let client = SseClient::connect(sse_url("count=1")).unwrap();
+    let (_server, url) = mock_server("bad-enum");
+    let client = SseClient::connect(url).unwrap();
     let error = client.on_enum(|_: Internally| {}).unwrap_err();
     assert_eq!(error.kind(), "invalid");
     client.close();
@@ -98,7 +94,9 @@ async fn an_enum_that_cannot_name_event_types_is_rejected() {
 
 #[wasm_bindgen_test]
 async fn dropping_a_subscription_unsubscribes() {
-    let client = SseClient::connect(sse_url("count=6&interval=20&then=hold")).unwrap();
+    let (server, url) = mock_server("unsubscribe");
+    send_seqs(&server, 1, &[""; 6]);
+    let client = SseClient::connect(url).unwrap();
     let victim_slot: Rc<RefCell<Option<sse_wasm::Subscription>>> = Rc::default();
     let first = Log::new();
     let slot = victim_slot.clone();
@@ -121,7 +119,11 @@ async fn dropping_a_subscription_unsubscribes() {
 
 #[wasm_bindgen_test]
 async fn json_decodes_into_a_struct_and_bad_json_is_a_decode_error() {
-    let client = SseClient::connect(sse_url("count=5&malformed=3&then=hold")).unwrap();
+    let (server, url) = mock_server("decode");
+    send_seqs(&server, 1, &["", ""]);
+    server.send(Event::message("{\"seq\":3, broken").id("3"));
+    send_seqs(&server, 4, &["", ""]);
+    let client = SseClient::connect(url).unwrap();
     let watch = Watch::new(&client);
     let decoded = Log::new();
     let sink = decoded.clone();
@@ -152,7 +154,9 @@ async fn json_decodes_into_a_struct_and_bad_json_is_a_decode_error() {
 
 #[wasm_bindgen_test]
 async fn server_events_named_error_and_open_are_data() {
-    let client = SseClient::connect(sse_url("count=3&types=error,open,&then=hold")).unwrap();
+    let (server, url) = mock_server("error-open");
+    send_seqs(&server, 1, &["error", "open", ""]);
+    let client = SseClient::connect(url).unwrap();
     let watch = Watch::new(&client);
     let (errors, _e) = record_seqs(&client, "error");
     let (opens, _o) = record_seqs(&client, "open");
@@ -171,7 +175,10 @@ async fn server_events_named_error_and_open_are_data() {
 
 #[wasm_bindgen_test]
 async fn raw_handlers_see_type_data_and_the_last_id() {
-    let client = SseClient::connect(sse_url("count=2&format=text&types=note&then=hold")).unwrap();
+    let (server, url) = mock_server("raw");
+    server.send(Event::new("note", "event 1").id("1"));
+    server.send(Event::new("note", "event 2").id("2"));
+    let client = SseClient::connect(url).unwrap();
     let (notes, _n) = record_raw(&client, "note");
     wait_for("two events", ms(5000), || notes.len() == 2).await;
     let last = &notes.get()[1];
@@ -186,7 +193,11 @@ async fn raw_handlers_see_type_data_and_the_last_id() {
 
 #[wasm_bindgen_test]
 async fn subscribe_streams_items_and_ends_on_close() {
-    let client = SseClient::builder(sse_url("count=3&malformed=2&then=hold"))
+    let (server, url) = mock_server("subscribe");
+    send_seqs(&server, 1, &[""]);
+    server.send(Event::message("{\"seq\":2, broken").id("2"));
+    send_seqs(&server, 3, &[""]);
+    let client = SseClient::builder(url)
         .backoff(Backoff::default().jitter(Jitter::None))
         .connect()
         .unwrap();
@@ -205,7 +216,9 @@ async fn subscribe_streams_items_and_ends_on_close() {
 
 #[wasm_bindgen_test]
 async fn a_stream_ends_when_the_last_handle_is_dropped() {
-    let client = SseClient::connect(sse_url("count=1&then=hold")).unwrap();
+    let (server, url) = mock_server("last-handle");
+    send_seqs(&server, 1, &[""]);
+    let client = SseClient::connect(url).unwrap();
     let mut stream = client.subscribe::<Seq>("message");
     assert_eq!(
         within(ms(5000), "an item", stream.next())

@@ -10,6 +10,18 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// The suites that test the network need the scripted server; when it is not there,
+/// this says what to start (`make server` serves on the suites' default address).
+#[wasm_bindgen_test]
+async fn the_scripted_server_answers() {
+    let seen = stats(&new_session("probe")).await;
+    assert_eq!(
+        seen.connections.len(),
+        0,
+        "a new session has seen no request"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn ten_forced_drops_resume_without_loss_or_duplicates() {
     let session = new_session("drops");
