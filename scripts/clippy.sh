@@ -17,6 +17,9 @@ CLIPPY_RUNS=(
     "wasm32, default features|-p sse-wasm --lib --target $WASM32"
     "wasm32, no features|-p sse-wasm --lib --target $WASM32 --no-default-features"
     "wasm32, npm package|-p sse-wasm --lib --target $WASM32 --no-default-features --features js,small-alloc"
+    # The test kit (sse_wasm::testing), with and without `json` (its json() needs it).
+    "wasm32, testing|-p sse-wasm --lib --target $WASM32 --features testing"
+    "wasm32, testing without json|-p sse-wasm --lib --target $WASM32 --no-default-features --features testing"
     "leptos, wasm32|-p sse-wasm --all-targets --features $LEPTOS_CSR --target $WASM32"
     "yew, wasm32|-p sse-wasm --all-targets --features $YEW_CSR --target $WASM32"
     "leptos+yew ssr|-p sse-wasm --all-targets --features $FRAMEWORKS_SSR"

@@ -183,7 +183,11 @@ wasm_test_targets() {
         });' 2>/dev/null
 }
 
-# Browser tests: `wasm-pack test --headless --chrome` once per test target.
+# Browser tests: `wasm-pack test --headless --chrome` once per test target. The suites
+# that test no network behaviour (browser_dispatch, browser_mock_server, and the hook
+# suites browser_leptos, browser_yew and the examples' tests below) use the server
+# scripted in the page (feature `testing`, on through the dev-dependency) and never
+# reach the test server; the others talk to it.
 # One run per target because cargo stops at the first failing test binary and
 # wasm-pack cannot pass --no-fail-fast (it hands the same options to
 # `cargo build`, which rejects it); this way every suite reports.
@@ -244,7 +248,7 @@ bench_crates_check() {
 run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
-run_step check "docs (leptos+yew)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew --target wasm32-unknown-unknown
+run_step check "docs (leptos+yew+testing)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew,testing --target wasm32-unknown-unknown
 run_step test "ssr render and unit tests (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --lib --test ssr_render
 run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc
 
@@ -272,8 +276,12 @@ fi
 run_step test "browser tests (chromium)" browser_tests
 run_step test "browser tests (leptos)" framework_browser_tests "$LEPTOS_CSR" browser_leptos
 run_step check "example leptos_ticker" bash "$ROOT/scripts/example.sh" --build-only leptos_ticker
+# The examples' component tests: the App mounted in the page, its stream scripted
+# with sse_wasm::testing::MockServer (feature `testing`, on through the dev-dependency).
+run_step test "example test leptos_ticker" framework_browser_tests "$LEPTOS_CSR" leptos_ticker_test
 run_step test "browser tests (yew)" framework_browser_tests "$YEW_CSR" browser_yew
 run_step check "example yew_ticker" bash "$ROOT/scripts/example.sh" --build-only yew_ticker
+run_step test "example test yew_ticker" framework_browser_tests "$YEW_CSR" yew_ticker_test
 
 # The npm package as JS users get it: built by `make pkg` (release, wasm-opt), then
 # its types checked by tsc, its API driven in a plain page, apps built on it by Vite,

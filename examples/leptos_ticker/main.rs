@@ -55,7 +55,7 @@ fn History() -> impl IntoView {
 }
 
 #[component]
-fn App() -> impl IntoView {
+pub fn App() -> impl IntoView {
     let stream = SseClient::builder(STREAM)
         .backoff(Backoff::exponential(Duration::from_millis(500)).max(Duration::from_secs(10)));
     view! {

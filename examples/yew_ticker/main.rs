@@ -58,7 +58,7 @@ fn History() -> Html {
 }
 
 #[function_component]
-fn App() -> Html {
+pub fn App() -> Html {
     let stream = SseClient::builder(STREAM)
         .backoff(Backoff::exponential(Duration::from_millis(500)).max(Duration::from_secs(10)));
     html! {
