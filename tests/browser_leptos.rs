@@ -1,5 +1,7 @@
-//! The Leptos hooks and provider, mounted in the test page against the scripted server.
-//! Run with `--features leptos,leptos/csr` (effects run only with `csr`).
+//! The Leptos hooks and provider, mounted in the test page. No network behaviour is
+//! under test here, so the streams come from a server scripted in the page
+//! (`sse_wasm::testing`), which also tells which streams are open; `server/` is not
+//! needed. Run with `--features leptos,leptos/csr` (effects run only with `csr`).
 #![cfg(all(target_arch = "wasm32", feature = "leptos"))]
 
 mod common;
@@ -10,6 +12,7 @@ use leptos::prelude::*;
 use sse_wasm::leptos::{
     expect_sse, use_sse, use_sse_event, use_sse_events, SseHandle, SseProvider,
 };
+use sse_wasm::testing::MockServer;
 use sse_wasm::{live_closures, Backoff, Jitter, SseClient};
 use wasm_bindgen_test::*;
 
@@ -60,16 +63,18 @@ fn Reader(#[prop(into)] prefix: String) -> impl IntoView {
     view! { <Ticks sse prefix/> }
 }
 
-fn ticks_url(session: &str, query: &str) -> String {
-    sse_url(&format!("session={session}&types=tick&{query}"))
+/// Sends `tick` events numbered `first..=last`.
+fn ticks(server: &MockServer, first: u64, last: u64) {
+    let count = (last + 1 - first) as usize;
+    send_seqs(server, first, &vec!["tick"; count]);
 }
 
 #[wasm_bindgen_test]
 async fn rendered_text_follows_the_events() {
-    let session = new_session("leptos-text");
-    let url = ticks_url(&session, "count=5&interval=40&then=hold");
+    let (server, url) = mock_server("leptos-text");
     let root = mount_point();
     let app = mount_to(root.clone(), move || view! { <Feed url/> });
+    ticks(&server, 1, 5);
 
     assert_eq!(
         text_by_id(&root, "feed-state").as_deref(),
@@ -85,9 +90,9 @@ async fn rendered_text_follows_the_events() {
 
 #[wasm_bindgen_test]
 async fn state_goes_connecting_open_reconnecting_open_on_a_forced_drop() {
-    let session = new_session("leptos-state");
-    let builder = SseClient::builder(ticks_url(&session, "count=1&then=hold&comment_every=50"))
-        .backoff(Backoff::exponential(ms(300)).jitter(Jitter::None));
+    let (server, url) = mock_server("leptos-state");
+    let builder =
+        SseClient::builder(url).backoff(Backoff::exponential(ms(300)).jitter(Jitter::None));
     let states = Log::<&'static str>::new();
     let root = mount_point();
     let app = mount_to(root.clone(), {
@@ -100,7 +105,7 @@ async fn state_goes_connecting_open_reconnecting_open_on_a_forced_drop() {
     });
 
     wait_for_text(&root, "s-state", "open", ms(5000)).await;
-    drop_session(&session).await;
+    server.drop_streams();
     wait_for("the state to leave open", ms(5000), || {
         states.get().last() != Some(&"open")
     })
@@ -113,42 +118,34 @@ async fn state_goes_connecting_open_reconnecting_open_on_a_forced_drop() {
         "every state the signal held"
     );
     assert_eq!(text_by_id(&root, "s-error").as_deref(), Some("network"));
-    assert_eq!(stats(&session).await.connections.len(), 2);
+    assert_eq!(server.connections().len(), 2);
     drop(app);
 }
 
 #[wasm_bindgen_test]
 async fn unmounting_closes_the_connection_and_frees_its_closures() {
     let baseline = live_closures();
-    let session = new_session("leptos-unmount");
-    let url = ticks_url(&session, "count=3&interval=20&then=hold&comment_every=50");
+    let (server, url) = mock_server("leptos-unmount");
     let root = mount_point();
     let app = mount_to(root.clone(), move || view! { <Feed url/> });
+    ticks(&server, 1, 3);
     wait_for_text(&root, "feed-latest", "3", ms(5000)).await;
-    assert_eq!(stats(&session).await.open, 1);
+    assert_eq!(server.open_streams(), 1);
     assert!(live_closures() > baseline);
 
     drop(app);
     assert_eq!(live_closures(), baseline, "every closure was dropped");
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
     sleep_ms(1500).await;
-    assert_eq!(
-        stats(&session).await.connections.len(),
-        1,
-        "no request after unmounting"
-    );
+    assert_eq!(server.connections().len(), 1, "no request after unmounting");
 }
 
 #[wasm_bindgen_test]
 async fn a_component_that_goes_away_closes_its_own_connection() {
-    let session = new_session("leptos-show");
-    let url = ticks_url(&session, "count=2&interval=20&then=hold&comment_every=50");
+    let (server, url) = mock_server("leptos-show");
     let show = RwSignal::new(true);
     let root = mount_point();
     let app = mount_to(root.clone(), move || {
@@ -159,20 +156,18 @@ async fn a_component_that_goes_away_closes_its_own_connection() {
             </Show>
         }
     });
+    ticks(&server, 1, 2);
     wait_for_text(&root, "feed-latest", "2", ms(5000)).await;
-    assert_eq!(stats(&session).await.open, 1);
+    assert_eq!(server.open_streams(), 1);
 
     show.set(false);
     wait_for("the component to go", ms(2000), || {
         text_by_id(&root, "feed-latest").is_none()
     })
     .await;
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
     assert_eq!(text_by_id(&root, "still-here").as_deref(), Some("parent"));
     drop(app);
@@ -180,8 +175,7 @@ async fn a_component_that_goes_away_closes_its_own_connection() {
 
 #[wasm_bindgen_test]
 async fn components_under_one_provider_share_one_connection() {
-    let session = new_session("leptos-provider");
-    let url = ticks_url(&session, "count=200&interval=30&then=hold");
+    let (server, url) = mock_server("leptos-provider");
     let show_b = RwSignal::new(true);
     let root = mount_point();
     let app = mount_to(root.clone(), move || {
@@ -194,22 +188,22 @@ async fn components_under_one_provider_share_one_connection() {
             </SseProvider>
         }
     });
-    wait_for("both readers to show events", ms(5000), || {
-        [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
-            .iter()
-            .all(|text| {
-                text.as_deref()
-                    .is_some_and(|text| text != "-" && text != "1")
-            })
-    })
+    let mut next = 1;
+    tick_until(
+        &server,
+        &mut next,
+        "both readers to show events",
+        ms(5000),
+        || {
+            [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
+                .iter()
+                .all(|text| text.as_deref().is_some_and(|text| text != "-"))
+        },
+    )
     .await;
-    let stats_now = stats(&session).await;
-    assert_eq!(
-        stats_now.connections.len(),
-        1,
-        "one connection: {stats_now:?}"
-    );
-    assert_eq!(stats_now.open, 1);
+    let seen = server.connections();
+    assert_eq!(seen.len(), 1, "one connection: {seen:?}");
+    assert_eq!(server.open_streams(), 1);
 
     // A reader that goes drops its subscription: the `tick` listener is still needed
     // by the other reader, so only that reader's handler goes and the stream goes on.
@@ -220,28 +214,21 @@ async fn components_under_one_provider_share_one_connection() {
     })
     .await;
     assert_eq!(live_closures(), with_both, "the shared listener stays");
-    let before = text_by_id(&root, "a-latest");
-    wait_for("reader a to go on", ms(3000), || {
-        text_by_id(&root, "a-latest") != before
-    })
-    .await;
-    assert_eq!(stats(&session).await.open, 1);
+    ticks(&server, next, next);
+    wait_for_text(&root, "a-latest", &next.to_string(), ms(3000)).await;
+    assert_eq!(server.open_streams(), 1);
 
     drop(app);
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
-    assert_eq!(stats(&session).await.connections.len(), 1);
+    assert_eq!(server.connections().len(), 1);
 }
 
 #[wasm_bindgen_test]
 async fn a_component_that_goes_away_drops_its_subscriptions() {
-    let session = new_session("leptos-unsubscribe");
-    let url = ticks_url(&session, "count=200&interval=30&then=hold");
+    let (server, url) = mock_server("leptos-unsubscribe");
     let show = RwSignal::new(true);
     let root = mount_point();
     let app = mount_to(root.clone(), move || {
@@ -253,7 +240,7 @@ async fn a_component_that_goes_away_drops_its_subscriptions() {
             </Show>
         }
     });
-    wait_for("an event", ms(5000), || {
+    tick_until(&server, &mut 1, "an event", ms(5000), || {
         text_by_id(&root, "t-latest").is_some_and(|text| text != "-")
     })
     .await;
@@ -271,7 +258,7 @@ async fn a_component_that_goes_away_drops_its_subscriptions() {
         "the tick listener was removed"
     );
     assert_eq!(text_by_id(&root, "p-state").as_deref(), Some("open"));
-    assert_eq!(stats(&session).await.open, 1, "the connection stays");
+    assert_eq!(server.open_streams(), 1, "the connection stays");
     drop(app);
 }
 

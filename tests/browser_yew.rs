@@ -1,5 +1,8 @@
-//! The Yew hooks and provider, rendered in the test page against the scripted server.
-//! Run with `--features yew,yew/csr` (the renderer exists only with `csr`).
+//! The Yew hooks and provider, rendered in the test page. No network behaviour is under
+//! test here, so the streams come from a server scripted in the page
+//! (`sse_wasm::testing`), which also tells which streams are open and what each request
+//! carried; `server/` is not needed. Run with `--features yew,yew/csr` (the renderer
+//! exists only with `csr`).
 #![cfg(all(target_arch = "wasm32", feature = "yew"))]
 
 mod common;
@@ -7,6 +10,7 @@ mod common;
 use std::cell::RefCell;
 
 use common::*;
+use sse_wasm::testing::MockServer;
 use sse_wasm::yew::{
     use_sse, use_sse_context, use_sse_event, use_sse_events, SseOptions, SseProvider, UseSseHandle,
 };
@@ -159,15 +163,18 @@ where
     (root, app)
 }
 
-fn ticks_url(session: &str, query: &str) -> String {
-    sse_url(&format!("session={session}&types=tick&{query}"))
+/// Sends `tick` events numbered `first..=last`.
+fn ticks(server: &MockServer, first: u64, last: u64) {
+    let count = (last + 1 - first) as usize;
+    send_seqs(server, first, &vec!["tick"; count]);
 }
 
 #[wasm_bindgen_test]
 async fn rendered_text_follows_the_events() {
-    let session = new_session("yew-text");
-    let options = ticks_url(&session, "count=5&interval=40&then=hold").into();
+    let (server, url) = mock_server("yew-text");
+    let options = url.into();
     let (root, app) = render::<Feed>(FeedProps { options });
+    ticks(&server, 1, 5);
 
     wait_for_text(&root, "feed-latest", "5", ms(5000)).await;
     wait_for_text(&root, "feed-recent", "3,4,5", ms(1000)).await;
@@ -178,15 +185,15 @@ async fn rendered_text_follows_the_events() {
 
 #[wasm_bindgen_test]
 async fn state_goes_connecting_open_reconnecting_open_on_a_forced_drop() {
-    let session = new_session("yew-state");
-    let options = SseClient::builder(ticks_url(&session, "count=1&then=hold&comment_every=50"))
+    let (server, url) = mock_server("yew-state");
+    let options = SseClient::builder(url)
         .backoff(Backoff::exponential(ms(300)).jitter(Jitter::None))
         .into();
     STATES.with(|states| states.borrow_mut().clear());
     let (root, app) = render::<StateRecorder>(FeedProps { options });
 
     wait_for_text(&root, "s-state", "open", ms(5000)).await;
-    drop_session(&session).await;
+    server.drop_streams();
     wait_for("the state to leave open", ms(5000), || {
         STATES.with(|states| states.borrow().last() != Some(&"open"))
     })
@@ -199,18 +206,20 @@ async fn state_goes_connecting_open_reconnecting_open_on_a_forced_drop() {
         "every state the component rendered"
     );
     assert_eq!(text_by_id(&root, "s-error").as_deref(), Some("network"));
-    assert_eq!(stats(&session).await.connections.len(), 2);
+    assert_eq!(server.connections().len(), 2);
     app.destroy();
 }
 
 #[wasm_bindgen_test]
 async fn unmounting_closes_the_connection_and_frees_its_closures() {
     let baseline = live_closures();
-    let session = new_session("yew-unmount");
-    let options = ticks_url(&session, "count=3&interval=20&then=hold&comment_every=50").into();
-    let (root, app) = render::<Feed>(FeedProps { options });
+    let (server, url) = mock_server("yew-unmount");
+    let (root, app) = render::<Feed>(FeedProps {
+        options: url.into(),
+    });
+    ticks(&server, 1, 3);
     wait_for_text(&root, "feed-latest", "3", ms(5000)).await;
-    assert_eq!(stats(&session).await.open, 1);
+    assert_eq!(server.open_streams(), 1);
     assert!(live_closures() > baseline);
 
     app.destroy();
@@ -218,32 +227,25 @@ async fn unmounting_closes_the_connection_and_frees_its_closures() {
         live_closures() == baseline
     })
     .await;
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
     sleep_ms(1500).await;
-    assert_eq!(
-        stats(&session).await.connections.len(),
-        1,
-        "no request after unmounting"
-    );
+    assert_eq!(server.connections().len(), 1, "no request after unmounting");
 }
 
 #[wasm_bindgen_test]
 async fn a_component_that_goes_away_closes_its_own_connection() {
-    let session = new_session("yew-show");
-    let options: SseOptions =
-        ticks_url(&session, "count=2&interval=20&then=hold&comment_every=50").into();
+    let (server, url) = mock_server("yew-show");
+    let options: SseOptions = url.into();
     let (root, mut app) = render::<ShowFeed>(ShowProps {
         options: options.clone(),
         show: true,
     });
+    ticks(&server, 1, 2);
     wait_for_text(&root, "feed-latest", "2", ms(5000)).await;
-    assert_eq!(stats(&session).await.open, 1);
+    assert_eq!(server.open_streams(), 1);
 
     app.update(ShowProps {
         options,
@@ -253,12 +255,9 @@ async fn a_component_that_goes_away_closes_its_own_connection() {
         text_by_id(&root, "feed-latest").is_none()
     })
     .await;
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
     assert_eq!(text_by_id(&root, "still-here").as_deref(), Some("parent"));
     app.destroy();
@@ -266,28 +265,28 @@ async fn a_component_that_goes_away_closes_its_own_connection() {
 
 #[wasm_bindgen_test]
 async fn components_under_one_provider_share_one_connection() {
-    let session = new_session("yew-provider");
-    let options: SseOptions = ticks_url(&session, "count=200&interval=30&then=hold").into();
+    let (server, url) = mock_server("yew-provider");
+    let options: SseOptions = url.into();
     let (root, mut app) = render::<SharedFeed>(ShowProps {
         options: options.clone(),
         show: true,
     });
-    wait_for("both readers to show events", ms(5000), || {
-        [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
-            .iter()
-            .all(|text| {
-                text.as_deref()
-                    .is_some_and(|text| text != "-" && text != "1")
-            })
-    })
+    let mut next = 1;
+    tick_until(
+        &server,
+        &mut next,
+        "both readers to show events",
+        ms(5000),
+        || {
+            [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
+                .iter()
+                .all(|text| text.as_deref().is_some_and(|text| text != "-"))
+        },
+    )
     .await;
-    let stats_now = stats(&session).await;
-    assert_eq!(
-        stats_now.connections.len(),
-        1,
-        "one connection: {stats_now:?}"
-    );
-    assert_eq!(stats_now.open, 1);
+    let seen = server.connections();
+    assert_eq!(seen.len(), 1, "one connection: {seen:?}");
+    assert_eq!(server.open_streams(), 1);
 
     // A reader that goes drops its subscription; the other still needs the `tick`
     // listener, so it stays and the stream goes on.
@@ -301,33 +300,27 @@ async fn components_under_one_provider_share_one_connection() {
     })
     .await;
     assert_eq!(live_closures(), with_both, "the shared listener stays");
-    let before = text_by_id(&root, "a-latest");
-    wait_for("reader a to go on", ms(3000), || {
-        text_by_id(&root, "a-latest") != before
-    })
-    .await;
-    assert_eq!(stats(&session).await.open, 1);
+    ticks(&server, next, next);
+    wait_for_text(&root, "a-latest", &next.to_string(), ms(3000)).await;
+    assert_eq!(server.open_streams(), 1);
 
     app.destroy();
-    wait_for_stats(
-        "the server to see the stream closed",
-        &session,
-        ms(3000),
-        |stats| stats.open == 0,
-    )
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
     .await;
-    assert_eq!(stats(&session).await.connections.len(), 1);
+    assert_eq!(server.connections().len(), 1);
 }
 
 #[wasm_bindgen_test]
 async fn a_component_that_goes_away_drops_its_subscriptions() {
-    let session = new_session("yew-unsubscribe");
-    let options: SseOptions = ticks_url(&session, "count=200&interval=30&then=hold").into();
+    let (server, url) = mock_server("yew-unsubscribe");
+    let options: SseOptions = url.into();
     let (root, mut app) = render::<ParentAndReader>(ShowProps {
         options: options.clone(),
         show: true,
     });
-    wait_for("an event", ms(5000), || {
+    tick_until(&server, &mut 1, "an event", ms(5000), || {
         text_by_id(&root, "t-latest").is_some_and(|text| text != "-")
     })
     .await;
@@ -347,34 +340,33 @@ async fn a_component_that_goes_away_drops_its_subscriptions() {
     })
     .await;
     assert_eq!(text_by_id(&root, "p-state").as_deref(), Some("open"));
-    assert_eq!(stats(&session).await.open, 1, "the connection stays");
+    assert_eq!(server.open_streams(), 1, "the connection stays");
     app.destroy();
 }
 
 #[wasm_bindgen_test]
 async fn changed_options_close_the_old_connection_and_open_a_new_one() {
-    let (first, second) = (new_session("yew-change-a"), new_session("yew-change-b"));
-    let options = |session: &str| -> SseOptions {
-        ticks_url(session, "count=2&interval=20&then=hold&comment_every=50").into()
-    };
+    let (first, first_url) = mock_server("yew-change-a");
+    let (second, second_url) = mock_server("yew-change-b");
     let (root, mut app) = render::<ShowFeed>(ShowProps {
-        options: options(&first),
+        options: first_url.into(),
         show: true,
     });
+    ticks(&first, 1, 2);
     wait_for_text(&root, "feed-latest", "2", ms(5000)).await;
     app.update(ShowProps {
-        options: options(&second),
+        options: second_url.into(),
         show: true,
     });
-    wait_for_stats("the new connection", &second, ms(5000), |stats| {
-        stats.open == 1
+    wait_for("the new connection", ms(5000), || {
+        second.open_streams() == 1
     })
     .await;
-    wait_for_stats("the old one to close", &first, ms(3000), |stats| {
-        stats.open == 0
+    wait_for("the old one to close", ms(3000), || {
+        first.open_streams() == 0
     })
     .await;
-    assert_eq!(stats(&first).await.connections.len(), 1);
+    assert_eq!(first.connections().len(), 1);
     app.destroy();
 }
 
@@ -382,9 +374,9 @@ async fn changed_options_close_the_old_connection_and_open_a_new_one() {
 /// given a new token function connects anew, and sends the new headers.
 #[wasm_bindgen_test]
 async fn a_new_header_function_alone_makes_a_new_connection() {
-    let session = new_session("yew-headers");
+    let (server, url) = mock_server("yew-headers");
     let options = |token: &'static str| -> SseOptions {
-        SseClient::builder(ticks_url(&session, "count=2&interval=20&then=hold"))
+        SseClient::builder(url.as_str())
             .headers_with(move || vec![("x-token".to_owned(), token.to_owned())])
             .into()
     };
@@ -393,6 +385,7 @@ async fn a_new_header_function_alone_makes_a_new_connection() {
         options: first.clone(),
         show: true,
     });
+    ticks(&server, 1, 2);
     wait_for_text(&root, "feed-latest", "2", ms(5000)).await;
     // The same options again (a clone shares the function): nothing changes.
     app.update(ShowProps {
@@ -403,14 +396,14 @@ async fn a_new_header_function_alone_makes_a_new_connection() {
         options: options("b"),
         show: true,
     });
-    let seen = wait_for_stats("the second connection", &session, ms(5000), |stats| {
-        stats.connections.len() == 2 && stats.open == 1
+    wait_for("the second connection", ms(5000), || {
+        server.connections().len() == 2 && server.open_streams() == 1
     })
     .await;
-    let tokens: Vec<_> = seen
-        .connections
+    let tokens: Vec<_> = server
+        .connections()
         .iter()
-        .map(|connection| connection.headers.get("x-token").cloned())
+        .map(|connection| connection.header("x-token").map(str::to_owned))
         .collect();
     assert_eq!(tokens, [Some("a".to_owned()), Some("b".to_owned())]);
     app.destroy();

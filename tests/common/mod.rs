@@ -330,3 +330,58 @@ pub fn send_seqs(server: &sse_wasm::testing::MockServer, first: u64, types: &[&s
         server.send(event.id(seq.to_string()));
     }
 }
+
+/// The text of the first element inside `root` that `selector` matches ("" if none).
+pub fn text_of(root: &web_sys::HtmlElement, selector: &str) -> String {
+    root.query_selector(selector)
+        .expect("a valid selector")
+        .and_then(|element| element.text_content())
+        .unwrap_or_default()
+}
+
+/// Waits until the first element inside `root` that `selector` matches shows `expected`.
+pub async fn wait_for_selector_text(
+    root: &web_sys::HtmlElement,
+    selector: &str,
+    expected: &str,
+    limit: Duration,
+) {
+    let start = js_sys::Date::now();
+    loop {
+        let text = text_of(root, selector);
+        if text == expected {
+            return;
+        }
+        if js_sys::Date::now() - start > limit.as_millis() as f64 {
+            panic!(
+                "timed out after {} ms waiting for {selector} to show {expected:?}; it shows {text:?}",
+                limit.as_millis()
+            );
+        }
+        sleep_ms(10).await;
+    }
+}
+
+/// Sends a `tick` (numbered on from `*next`) every 30 ms until `done` holds, as a live
+/// stream would, for components that subscribe at their own pace; fails the test after
+/// `limit`.
+pub async fn tick_until(
+    server: &sse_wasm::testing::MockServer,
+    next: &mut u64,
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+) {
+    let start = js_sys::Date::now();
+    while !done() {
+        if js_sys::Date::now() - start > limit.as_millis() as f64 {
+            panic!(
+                "timed out after {} ms waiting for {what}",
+                limit.as_millis()
+            );
+        }
+        send_seqs(server, *next, &["tick"]);
+        *next += 1;
+        sleep_ms(30).await;
+    }
+}
