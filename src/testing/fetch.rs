@@ -91,8 +91,13 @@ impl Task {
     async fn serve(&self) -> Result<(), Stop> {
         let headers =
             request_headers(&self.config, self.last_event_id.as_deref(), &self.dropped).await?;
+        let at = runtime::now();
+        state::next_task().await;
+        if self.dropped.get() {
+            return Err(Stop::Dropped);
+        }
         let seen = Seen {
-            at: runtime::now(),
+            at,
             transport: Transport::Fetch,
             url: self.url.clone(),
             method: self.config.method.clone(),

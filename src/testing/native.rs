@@ -79,6 +79,7 @@ pub(crate) fn open(
 
 /// Answers the request, then dispatches what the stream holds until it ends.
 async fn serve(server: Rc<RefCell<ServerState>>, seen: Seen, source: ScriptedSource) {
+    state::next_task().await;
     if source.shared.closed.get() {
         return;
     }

@@ -174,3 +174,17 @@ pub(crate) fn answer(server: &Rc<RefCell<ServerState>>, seen: Connection) -> Ans
 pub(crate) async fn next_chunk(chunks: &mut UnboundedReceiver<Chunk>) -> Option<Chunk> {
     std::future::poll_fn(|cx| Pin::new(&mut *chunks).poll_next(cx)).await
 }
+
+/// Waits for the browser's next task (a zero-delay timer). A network answer never
+/// comes sooner, so neither does a scripted one: what a client does in the same task
+/// as its request (render "connecting", add listeners) happens first, as in production.
+pub(crate) async fn next_task() {
+    let (sender, receiver) = futures_channel::oneshot::channel();
+    let _timer = crate::runtime::Timer::new(
+        std::time::Duration::ZERO,
+        Box::new(move || {
+            let _ = sender.send(());
+        }),
+    );
+    let _ = receiver.await;
+}
