@@ -225,7 +225,7 @@ impl Driver {
             sink: &sink,
         });
         #[cfg(not(feature = "testing"))]
-        let scripted = None;
+        let scripted: Option<Result<Box<dyn Connection>, SseError>> = None;
         let connection = match (scripted, &self.config.fetch) {
             (Some(connection), _) => connection?,
             // The real Last-Event-ID header; the URL stays as given.
