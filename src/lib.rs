@@ -75,10 +75,10 @@ mod runtime;
 mod small_alloc;
 #[cfg(feature = "json")]
 mod stream;
-mod text;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+mod text;
 mod transport;
 
 pub use backoff::{Backoff, Jitter};
