@@ -87,6 +87,14 @@ export interface SseOptions {
   headers?: SseHeaders;
   /** Largest event the fetch transport accepts, in bytes; a larger one is an error and a reconnect. Default 64 MiB. */
   maxEventSize?: number;
+  /** An event of this type is delivered, then the client closes: no error, no further request. */
+  endOnType?: string;
+  /**
+   * An event whose data is exactly this (e.g. "[DONE]") is not delivered, and the client
+   * closes: no error, no further request. Applies to `message` events and to every type
+   * with a handler.
+   */
+  endOnData?: string;
 }
 
 /** An event as the server sent it. */

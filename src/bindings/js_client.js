@@ -19,7 +19,15 @@ export class SseClient {
   #hub;
 
   constructor(url, options) {
-    this.#hub = __sseOpen(...sseOptions(url, options));
+    const open = sseOptions(url, options);
+    const [endType, endData] = sseEnds(options);
+    const hub = __sseOpen(...open);
+    this.#hub = hub;
+    // The stream's end is watched for in the hub; the types it can come in are
+    // listened to whether or not they have handlers.
+    for (const type of hub.ending(endType, endData, () => __sseClose(hub.client))) {
+      __sseListen(hub.client, type);
+    }
   }
 
   on(type, handler) {

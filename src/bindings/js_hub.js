@@ -123,6 +123,28 @@ export class Hub {
     this.released = false;
     // The id a closed client answers with (Rust sets it as it closes).
     this.lastEventId = "";
+    // The end of the stream (`endOnType`, `endOnData`) and how to close at it.
+    this.endType = undefined;
+    this.endData = undefined;
+    this.close = noop;
+  }
+
+  // Watches for the end of the stream: an event of type `type` is delivered and then
+  // the client closes; an event whose data is exactly `data` is not delivered and the
+  // client closes. Returns the types the connection must listen to for them.
+  ending(type, data, close) {
+    this.endType = type;
+    this.endData = data;
+    this.close = close;
+    const types = [];
+    if (type !== undefined) types.push(type);
+    if (data !== undefined && type !== "message") types.push("message");
+    for (const listened of types) this.entry(listened);
+    return types;
+  }
+  // Whether `type` must stay listened to without handlers (the end can come in it).
+  watched(type) {
+    return type === this.endType || (this.endData !== undefined && type === "message");
   }
 
   // ---- handlers
@@ -161,7 +183,7 @@ export class Hub {
   takeEmptied() {
     for (const type of this.emptied) {
       this.emptied.delete(type);
-      if (this.types.get(type)?.list.items.length === 0) return type;
+      if (this.types.get(type)?.list.items.length === 0 && !this.watched(type)) return type;
     }
     return undefined;
   }
@@ -228,6 +250,12 @@ export class Hub {
     const conn = this.conn;
     conn.last = event;
     conn.delivered = true;
+    const end = this.stops(entry, event.data);
+    if (end !== undefined) {
+      if (end && entry.list.items.length > 0) this.deliver(entry, event.data, this.sourceId(event));
+      this.close();
+      return;
+    }
     const list = entry.list;
     if (list.items.length === 0) return;
     // The id is read for an event object some handler can see (and otherwise only when
@@ -235,6 +263,13 @@ export class Hub {
     // SseEvent always had: a lazy getter would cost V8 more (an object literal with an
     // accessor takes its slow path) than Blink's string for the id does.
     this.deliver(entry, event.data, list.seeing === 0 ? undefined : this.sourceId(event));
+  }
+
+  // Whether this event ends the stream: undefined if not, true if it is delivered
+  // first (its type is `endOnType`), false if not (its data is `endOnData`, which wins).
+  stops(entry, data) {
+    if (this.endData !== undefined && data === this.endData) return false;
+    return entry.type === this.endType ? true : undefined;
   }
 
   // The id a native event leaves the stream at, or the id resumed from while the
@@ -261,8 +296,15 @@ export class Hub {
       if (slot === NONE) continue;
       conn.delivered = true;
       const entry = this.slots[slot];
-      if (entry === undefined || entry.list.items.length === 0) continue;
+      if (entry === undefined) continue;
       const data = text.slice(records[i + 1], records[i + 2]);
+      const end = this.stops(entry, data);
+      if (end !== undefined) {
+        if (end && entry.list.items.length > 0) this.deliver(entry, data, conn.id ?? conn.resumeFrom);
+        this.close();
+        return;
+      }
+      if (entry.list.items.length === 0) continue;
       this.deliver(entry, data, conn.id ?? conn.resumeFrom);
     }
   }

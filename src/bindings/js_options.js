@@ -172,6 +172,14 @@ const sseFetch = (transport, given) => {
   return [method, given.body, headers.list, headers.make, size];
 };
 
+// The end of a stream (`endOnType`, `endOnData`), which the hub watches for:
+// [type or undefined, data or undefined].
+const sseEnds = (options) => {
+  if (options === undefined || options === null || !sseIsRecord(options)) return [undefined, undefined];
+  const field = sseReader(options, "");
+  return [field("endOnType", "string", "a string"), field("endOnData", "string", "a string")];
+};
+
 // The arguments of `__sseOpen` after the URL:
 // json, withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
 // lastEventId, idleTimeoutMs (0: none), the five of sseBackoff, and the five of
@@ -210,6 +218,8 @@ const sseOptions = (url, options) => {
     if (idle === 0) throw sseInvalid("idleTimeoutMs: expected a positive number of milliseconds or null, got 0");
   }
   const json = flag("json", true);
+  // Checked here with the rest; the client reads them again with sseEnds for its hub.
+  sseEnds(options);
   const fetch = sseFetch(transport, given) ?? [undefined, undefined, [], undefined, 0];
   return [
     href,

@@ -255,6 +255,81 @@ test("close() emits closed once and makes no request afterwards", async (browser
   assert.equal(result.open, 0);
 });
 
+test("endOnType: the ending event is delivered, then the client closes, with no error and no further request", async (browser) => {
+  const results = await inPage(browser, async () => {
+    const results = {};
+    for (const transport of ["eventsource", "fetch"]) {
+      const id = session(`js-end-type-${transport}`);
+      const client = new SseClient(`/sse?session=${id}&count=6&types=tick,tick,done&then=hold`, {
+        transport,
+        endOnType: "done",
+        backoff: { initialMs: 30, jitter: "none" },
+      });
+      const seen = [];
+      const errors = [];
+      const states = [];
+      client.on("tick", (data) => seen.push(`tick ${data.seq}`));
+      client.on("done", (data, event) => seen.push(`done ${data.seq} ${event.lastEventId}`));
+      client.onError((error) => errors.push(error.kind));
+      client.onState((state) => states.push(state));
+      await until(() => client.state === "closed", `${transport}: closed`);
+      await sleep(300);
+      const record = await stats(id);
+      results[transport] = { seen, errors, states, requests: record.connections.length, open: record.open };
+    }
+    return results;
+  });
+  for (const [transport, result] of Object.entries(results)) {
+    assert.deepEqual(result.seen, ["tick 1", "tick 2", "done 3 3"], transport);
+    assert.deepEqual(result.errors, [], transport);
+    assert.deepEqual(result.states, ["open", "closed"], transport);
+    assert.equal(result.requests, 1, transport);
+    assert.equal(result.open, 0, transport);
+  }
+});
+
+test("endOnData: the ending event is not delivered, and ends the stream even without a handler", async (browser) => {
+  const results = await inPage(browser, async () => {
+    const results = {};
+    for (const transport of ["eventsource", "fetch"]) {
+      const id = session(`js-end-data-${transport}`);
+      const client = new SseClient(`/sse?session=${id}&count=6&format=text&then=hold`, {
+        transport,
+        json: false,
+        endOnData: "event 3",
+      });
+      const seen = [];
+      const errors = [];
+      client.on("message", (data) => seen.push(data));
+      client.onError((error) => errors.push(error.kind));
+      await until(() => client.state === "closed", `${transport}: closed`);
+      // No handler at all: the end is still heard.
+      const quiet = session(`js-end-data-quiet-${transport}`);
+      const unheard = new SseClient(`/sse?session=${quiet}&count=6&format=text&then=hold`, {
+        transport,
+        endOnData: "event 2",
+      });
+      await until(() => unheard.state === "closed", `${transport}: closed without handlers`);
+      await sleep(300);
+      const record = await stats(id);
+      const quietRecord = await stats(quiet);
+      results[transport] = {
+        seen,
+        errors,
+        requests: record.connections.length + quietRecord.connections.length,
+        open: record.open + quietRecord.open,
+      };
+    }
+    return results;
+  });
+  for (const [transport, result] of Object.entries(results)) {
+    assert.deepEqual(result.seen, ["event 1", "event 2"], transport);
+    assert.deepEqual(result.errors, [], transport);
+    assert.equal(result.requests, 2, transport);
+    assert.equal(result.open, 0, transport);
+  }
+});
+
 test("reconnect() opens a new connection at once, resuming, and reports no error", async (browser) => {
   const result = await inPage(browser, async () => {
     const id = session("js-reconnect");

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { run, test } from "./harness.mjs";
 
 const source = readFileSync(new URL("../../src/bindings/js_options.js", import.meta.url), "utf8");
-// The file is a script appended to the package's entry: evaluate it and take its reader.
-const sseOptions = new Function(`${source}\nreturn sseOptions;`)();
+// The file is a script appended to the package's entry: evaluate it and take its readers.
+const { sseOptions, sseEnds } = new Function(`${source}\nreturn { sseOptions, sseEnds };`)();
 
 const URL_ = "http://example.com/sse";
 const DEFAULTS = [
@@ -157,6 +157,14 @@ test("urls: strings or URLs, http(s) only, resolved absolutely", () => {
   assert.equal(refusal(undefined, "http://[::1"), 'url: "http://[::1" is not a valid URL');
   // No document here: a relative URL has no base to resolve against.
   assert.equal(refusal(undefined, "/sse"), 'url: "/sse" is not a valid URL');
+});
+
+test("the end of a stream: endOnType and endOnData are strings, and off when absent", () => {
+  assert.deepEqual(sseEnds(undefined), [undefined, undefined]);
+  assert.deepEqual(sseEnds({ endOnType: null }), [undefined, undefined]);
+  assert.deepEqual(sseEnds({ endOnType: "done", endOnData: "[DONE]" }), ["done", "[DONE]"]);
+  assert.equal(refusal({ endOnType: 1 }), "endOnType: expected a string, got the number 1");
+  assert.equal(refusal({ endOnData: ["[DONE]"] }), "endOnData: expected a string, got an array");
 });
 
 await run();
