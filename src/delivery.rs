@@ -101,6 +101,47 @@ pub(crate) trait Delivery {
     fn error(&self, error: &SseError);
 }
 
+/// How a stream ends cleanly: `end_on_type` and `end_on_data` of the builder (the npm
+/// face's hub applies the same rule in JS).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StreamEnd {
+    /// An event of this type is delivered, then the client closes.
+    pub(crate) event_type: Option<String>,
+    /// An event whose data is exactly this is not delivered; the client closes.
+    pub(crate) data: Option<String>,
+}
+
+/// What an event means for the end of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EndVerdict {
+    /// Not the end.
+    GoOn,
+    /// The end: deliver it, then close.
+    DeliverThenClose,
+    /// The end: close without delivering it.
+    Close,
+}
+
+impl StreamEnd {
+    /// What an event of `event_type` with `data` means; the data rule wins.
+    pub(crate) fn verdict(&self, event_type: &str, data: &str) -> EndVerdict {
+        if self.data.as_deref() == Some(data) {
+            EndVerdict::Close
+        } else if self.event_type.as_deref() == Some(event_type) {
+            EndVerdict::DeliverThenClose
+        } else {
+            EndVerdict::GoOn
+        }
+    }
+
+    /// The types the connection listens to for the end, whether or not they have
+    /// handlers (`end_on_data` applies to `message` events too).
+    pub(crate) fn event_types(&self) -> impl Iterator<Item = &str> {
+        let message = self.data.is_some().then_some("message");
+        self.event_type.as_deref().into_iter().chain(message)
+    }
+}
+
 /// Keeps a copy of `id` in `slot`, reusing its buffer: ids change with almost every
 /// event of a stream that sends them, and this copies without allocating.
 pub(crate) fn keep_id(slot: &mut Option<String>, id: Option<&str>) {
@@ -112,5 +153,26 @@ pub(crate) fn keep_id(slot: &mut Option<String>, id: Option<&str>) {
             }
         }
         (_, id) => *slot = id.map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_of_a_stream_by_type_is_delivered_and_by_data_is_not() {
+        let end = StreamEnd {
+            event_type: Some("done".to_owned()),
+            data: Some("[DONE]".to_owned()),
+        };
+        assert_eq!(end.verdict("tick", "{}"), EndVerdict::GoOn);
+        assert_eq!(end.verdict("done", "{}"), EndVerdict::DeliverThenClose);
+        assert_eq!(end.verdict("message", "[DONE]"), EndVerdict::Close);
+        assert_eq!(end.verdict("done", "[DONE]"), EndVerdict::Close);
+        assert_eq!(end.event_types().collect::<Vec<_>>(), ["done", "message"]);
+        let none = StreamEnd::default();
+        assert_eq!(none.verdict("message", ""), EndVerdict::GoOn);
+        assert_eq!(none.event_types().count(), 0);
     }
 }

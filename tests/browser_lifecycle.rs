@@ -206,3 +206,96 @@ async fn with_credentials_sends_cookies_cross_origin() {
     }
     assert_eq!(cookies, [Some("sse_wasm_probe=1".to_owned()), None]);
 }
+
+/// A client of `query` on `transport` that ends its stream as `end` says, and what it
+/// saw by the time it closed: raw events of `types`, its states and errors, and the
+/// server's record.
+async fn ended_stream(
+    label: &str,
+    query: &str,
+    transport: sse_wasm::Transport,
+    end: impl FnOnce(sse_wasm::SseClientBuilder) -> sse_wasm::SseClientBuilder,
+    types: &[&str],
+) -> (Vec<String>, Watch, Stats) {
+    let session = new_session(label);
+    let builder = SseClient::builder(sse_url(&format!("session={session}&{query}")))
+        .transport(transport)
+        .backoff(quick_backoff(30));
+    let client = end(builder).connect().unwrap();
+    let watch = Watch::new(&client);
+    let seen = Log::new();
+    let _subscriptions: Vec<_> = types
+        .iter()
+        .map(|event_type| {
+            let sink = seen.clone();
+            client.on_raw(event_type, move |event| {
+                sink.push(format!("{} {}", event.event_type, event.data))
+            })
+        })
+        .collect();
+    wait_for("the client to close at the end", ms(8000), || {
+        client.state() == ConnectionState::Closed
+    })
+    .await;
+    let stats = wait_for_stats("the stream to close", &session, ms(3000), |stats| {
+        stats.open == 0
+    })
+    .await;
+    sleep_ms(300).await;
+    (seen.get(), watch, stats)
+}
+
+#[wasm_bindgen_test]
+async fn end_on_type_delivers_the_last_event_then_closes_without_error_or_request() {
+    for transport in [sse_wasm::Transport::EventSource, sse_wasm::Transport::Fetch] {
+        let (seen, watch, stats) = ended_stream(
+            "end-type",
+            "count=6&types=tick,tick,done&format=text&then=hold",
+            transport,
+            |builder| builder.end_on_type("done"),
+            &["tick", "done"],
+        )
+        .await;
+        assert_eq!(
+            seen,
+            ["tick event 1", "tick event 2", "done event 3"],
+            "{transport:?}"
+        );
+        assert_eq!(watch.state_names(), ["open", "closed"], "{transport:?}");
+        assert!(watch.errors.get().is_empty(), "{transport:?}");
+        assert_eq!(stats.connections.len(), 1, "{transport:?}: {stats:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn end_on_data_closes_without_delivering_it_even_with_no_handler_of_its_type() {
+    for transport in [sse_wasm::Transport::EventSource, sse_wasm::Transport::Fetch] {
+        let (seen, watch, stats) = ended_stream(
+            "end-data",
+            "count=6&format=text&then=hold",
+            transport,
+            |builder| builder.end_on_data("event 3"),
+            &["message"],
+        )
+        .await;
+        assert_eq!(
+            seen,
+            ["message event 1", "message event 2"],
+            "{transport:?}"
+        );
+        assert!(watch.errors.get().is_empty(), "{transport:?}");
+        assert_eq!(stats.connections.len(), 1, "{transport:?}: {stats:?}");
+        // No handler at all: the end is still heard, and nothing else happens.
+        let (seen, watch, stats) = ended_stream(
+            "end-data-unheard",
+            "count=6&format=text&then=hold",
+            transport,
+            |builder| builder.end_on_data("event 2"),
+            &[],
+        )
+        .await;
+        assert!(seen.is_empty());
+        assert_eq!(watch.state_names(), ["open", "closed"], "{transport:?}");
+        assert_eq!(stats.connections.len(), 1, "{transport:?}: {stats:?}");
+    }
+}

@@ -9,6 +9,7 @@ use super::delivery::RustDelivery;
 use super::driver::{Config, Driver};
 use super::SseClient;
 use crate::backoff::Backoff;
+use crate::delivery::StreamEnd;
 use crate::event::SseError;
 use crate::machine::Machine;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
@@ -49,6 +50,7 @@ pub struct SseClientBuilder {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) header_fn: Option<HeaderFn>,
     pub(crate) max_event_size: usize,
+    pub(crate) end: StreamEnd,
 }
 
 impl SseClientBuilder {
@@ -68,6 +70,7 @@ impl SseClientBuilder {
             headers: Vec::new(),
             header_fn: None,
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            end: StreamEnd::default(),
         }
     }
 
@@ -212,6 +215,36 @@ impl SseClientBuilder {
         self
     }
 
+    /// An event of this type ends the stream: it is delivered, then the client closes
+    /// (state `Closed`, no error, no further request). For one-shot jobs whose server
+    /// sends a last event of its own type.
+    ///
+    /// ```
+    /// # use sse_wasm::SseClient;
+    /// let builder = SseClient::builder("/jobs/42/progress").end_on_type("done");
+    /// ```
+    pub fn end_on_type(mut self, event_type: impl Into<String>) -> Self {
+        self.end.event_type = Some(event_type.into());
+        self
+    }
+
+    /// An event whose data is exactly `data` ends the stream: it is not delivered, and
+    /// the client closes (state `Closed`, no error, no further request). It applies to
+    /// `message` events and to every type with a handler: LLM answers end with
+    /// `data: [DONE]`.
+    ///
+    /// ```
+    /// # use sse_wasm::SseClient;
+    /// let builder = SseClient::builder("/v1/completions")
+    ///     .body(r#"{"prompt":"Hello","stream":true}"#)
+    ///     .reconnect_on_end(false)
+    ///     .end_on_data("[DONE]");
+    /// ```
+    pub fn end_on_data(mut self, data: impl Into<String>) -> Self {
+        self.end.data = Some(data.into());
+        self
+    }
+
     /// Whether the options ask for `fetch`, or an error when they ask for more than the
     /// chosen transport can do.
     fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
@@ -311,9 +344,13 @@ impl SseClientBuilder {
     /// `http(s)`, an invalid backoff, an empty resume parameter name, a zero idle
     /// timeout, or a method, body or header the transport cannot send.
     pub fn connect(self) -> Result<SseClient, SseError> {
+        let end = self.end.clone();
         let (config, machine) = self.validate()?;
-        let delivery = RustDelivery::new();
+        let delivery = RustDelivery::new(end);
         let driver = Driver::start(config, machine, delivery.clone());
+        // Events arrive in later tasks, so the delivery knows its driver in time to
+        // close it at the end of the stream.
+        delivery.attach(&driver);
         Ok(SseClient::new(driver, delivery))
     }
 }
@@ -342,6 +379,7 @@ impl PartialEq for SseClientBuilder {
             && self.body == other.body
             && self.headers == other.headers
             && self.max_event_size == other.max_event_size
+            && self.end == other.end
     }
 }
 
@@ -362,6 +400,7 @@ impl fmt::Debug for SseClientBuilder {
             .field("headers", &self.headers)
             .field("header_fn", &self.header_fn.as_ref().map(|_| "<function>"))
             .field("max_event_size", &self.max_event_size)
+            .field("end", &self.end)
             .finish()
     }
 }

@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
 
-use crate::delivery::{keep_id, Delivery, NativeListener, Progress};
+use super::driver::Driver;
+use crate::delivery::{keep_id, Delivery, EndVerdict, NativeListener, Progress, StreamEnd};
 use crate::dispatch::{Dispatcher, Incoming, Queued};
 use crate::event::{ConnectionState, SseError};
 use crate::parser::ParsedEvent;
@@ -21,6 +22,9 @@ pub(crate) struct RustDelivery {
     weak: Weak<RustDelivery>,
     pub(crate) dispatcher: Dispatcher,
     connection: RefCell<ConnectionView>,
+    /// How the stream ends cleanly, and the driver to close when it does.
+    end: StreamEnd,
+    driver: RefCell<Weak<Driver>>,
 }
 
 /// What the current connection's events told so far.
@@ -41,12 +45,39 @@ struct ConnectionView {
 }
 
 impl RustDelivery {
-    pub(crate) fn new() -> Rc<RustDelivery> {
+    pub(crate) fn new(end: StreamEnd) -> Rc<RustDelivery> {
         Rc::new_cyclic(|weak| RustDelivery {
             weak: weak.clone(),
             dispatcher: Dispatcher::default(),
             connection: RefCell::default(),
+            end,
+            driver: RefCell::default(),
         })
+    }
+
+    /// The driver this delivery closes at the end of the stream.
+    pub(crate) fn attach(&self, driver: &Rc<Driver>) {
+        *self.driver.borrow_mut() = Rc::downgrade(driver);
+    }
+
+    /// Whether the end of the stream can come in events of `event_type`.
+    pub(crate) fn watches(&self, event_type: &str) -> bool {
+        self.end.event_types().any(|watched| watched == event_type)
+    }
+
+    /// Hands `incoming` to the handlers unless it ends the stream, and closes the
+    /// client at the end (after delivering it when its type is the end).
+    fn deliver_or_end(&self, incoming: &Incoming<'_>) {
+        let verdict = self.end.verdict(incoming.event_type, incoming.data);
+        if verdict != EndVerdict::Close {
+            self.dispatcher.deliver_event(incoming);
+        }
+        if verdict != EndVerdict::GoOn {
+            let driver = self.driver.borrow().upgrade();
+            if let Some(driver) = driver {
+                driver.close();
+            }
+        }
     }
 
     fn native(&self, event_type: &str, message: MessageEvent) {
@@ -67,7 +98,7 @@ impl RustDelivery {
                 self.connection.borrow().resume_from.clone()
             }
         };
-        self.dispatcher.deliver_event(&Incoming {
+        self.deliver_or_end(&Incoming {
             event_type,
             data: &data,
             last_event_id: &last_event_id,
@@ -108,7 +139,13 @@ impl Delivery for RustDelivery {
     }
 
     fn event_types(&self) -> Vec<String> {
-        self.dispatcher.registry().event_types()
+        let mut types = self.dispatcher.registry().event_types();
+        for event_type in self.end.event_types() {
+            if !types.iter().any(|listened| listened == event_type) {
+                types.push(event_type.to_owned());
+            }
+        }
+        types
     }
 
     fn native_listener(&self, event_type: &str) -> NativeListener {
@@ -141,10 +178,11 @@ impl Delivery for RustDelivery {
             view.delivered = true;
             keep_id(&mut view.id, event.last_event_id);
         }
-        if !self
-            .dispatcher
-            .registry()
-            .has_event_handlers(event.event_type)
+        if !self.watches(event.event_type)
+            && !self
+                .dispatcher
+                .registry()
+                .has_event_handlers(event.event_type)
         {
             return;
         }
@@ -152,7 +190,7 @@ impl Delivery for RustDelivery {
             Some(id) => id.to_owned(),
             None => self.connection.borrow().resume_from.clone(),
         };
-        self.dispatcher.deliver_event(&Incoming {
+        self.deliver_or_end(&Incoming {
             event_type: event.event_type,
             data: event.data,
             last_event_id: &last_event_id,

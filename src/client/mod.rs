@@ -243,7 +243,10 @@ impl Unsubscribe for Inner {
     fn unsubscribe(&self, id: HandlerId) {
         let removed = self.delivery.dispatcher.registry().remove(id);
         if let Removed::LastOfType(event_type) = removed {
-            self.driver.unlisten(&event_type);
+            // A type the end of the stream can come in stays listened to.
+            if !self.delivery.watches(&event_type) {
+                self.driver.unlisten(&event_type);
+            }
         }
     }
 }
