@@ -34,23 +34,21 @@ pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
 #[derive(Clone)]
 #[must_use = "a builder does nothing until connect() is called"]
 pub struct SseClientBuilder {
-    // Crate-visible so that the npm face's options reader sets them in place (moving
-    // the whole builder through every setter costs the package kilobytes).
-    pub(crate) url: String,
-    pub(crate) with_credentials: bool,
-    pub(crate) backoff: Backoff,
-    pub(crate) resume: bool,
-    pub(crate) resume_param: String,
-    pub(crate) last_event_id: String,
-    pub(crate) reconnect_on_end: bool,
-    pub(crate) idle_timeout: Option<Duration>,
-    pub(crate) transport: Transport,
-    pub(crate) method: Option<String>,
-    pub(crate) body: Option<String>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) header_fn: Option<HeaderFn>,
-    pub(crate) max_event_size: usize,
-    pub(crate) end: StreamEnd,
+    url: String,
+    with_credentials: bool,
+    backoff: Backoff,
+    resume: bool,
+    resume_param: String,
+    last_event_id: String,
+    reconnect_on_end: bool,
+    idle_timeout: Option<Duration>,
+    transport: Transport,
+    method: Option<String>,
+    body: Option<String>,
+    headers: Vec<(String, String)>,
+    header_fn: Option<HeaderFn>,
+    max_event_size: usize,
+    end: StreamEnd,
 }
 
 impl SseClientBuilder {
