@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
 use crate::runtime::LiveToken;
-use crate::transport::fetch::{Stop, StreamReader};
+use crate::transport::fetch::{self, Stop, StreamReader};
 use crate::transport::{Connection, FetchRequest, Signal, SignalSink};
 
 #[wasm_bindgen(module = "/src/bindings/js_fetch.js")]
@@ -90,16 +90,7 @@ struct Stream {
 
 impl Stream {
     fn report(&self, signal: Signal<'_>) -> Result<(), Stop> {
-        if self.dropped.get() {
-            return Err(Stop::Dropped);
-        }
-        (self.sink)(signal);
-        // A handler may have closed or reconnected the client just now.
-        if self.dropped.get() {
-            Err(Stop::Dropped)
-        } else {
-            Ok(())
-        }
+        fetch::report(&self.dropped, &self.sink, signal)
     }
 
     fn fail(&self, failure: Failure) {

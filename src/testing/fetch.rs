@@ -10,7 +10,7 @@ use super::Connection as Seen;
 use crate::event::SseError;
 use crate::machine::FailureClass;
 use crate::runtime;
-use crate::transport::fetch::{request_headers, Stop, StreamReader};
+use crate::transport::fetch::{self, request_headers, Stop, StreamReader};
 use crate::transport::{Connection, FetchConfig, Signal, SignalSink, Transport};
 
 /// The client's side of one scripted request; dropping it is the client going away.
@@ -77,15 +77,7 @@ impl Task {
 
     /// As in the network reader: nothing is reported once the client let go.
     fn report(&self, signal: Signal<'_>) -> Result<(), Stop> {
-        if self.dropped.get() {
-            return Err(Stop::Dropped);
-        }
-        (self.sink)(signal);
-        if self.dropped.get() {
-            Err(Stop::Dropped)
-        } else {
-            Ok(())
-        }
+        fetch::report(&self.dropped, &self.sink, signal)
     }
 
     async fn serve(&self) -> Result<(), Stop> {

@@ -17,7 +17,7 @@ use crate::runtime::js_error_message;
 mod reader;
 mod task;
 
-pub(crate) use reader::{Stop, StreamReader};
+pub(crate) use reader::{report, Stop, StreamReader};
 pub(crate) use task::open;
 #[cfg(feature = "testing")]
 pub(crate) use task::request_headers;

@@ -1,13 +1,14 @@
 //! What a fetch response and its bytes mean, whoever reads them: the verdict on its
 //! status and headers, the signals its chunks hold, and how its end counts.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::delivery::keep_id;
 use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
 use crate::parser::{Item, Parser};
-use crate::transport::{status, Signal};
+use crate::transport::{status, Signal, SignalSink};
 
 /// Why reading stopped before the stream ended by itself.
 pub(crate) enum Stop {
@@ -15,6 +16,25 @@ pub(crate) enum Stop {
     Dropped,
     /// Report this and stop.
     Failed(Failure),
+}
+
+/// Hands `signal` to `sink` unless the connection was let go (`dropped`): the one way
+/// every fetch reader reports, so none reports after its client moved on.
+pub(crate) fn report(
+    dropped: &Cell<bool>,
+    sink: &SignalSink,
+    signal: Signal<'_>,
+) -> Result<(), Stop> {
+    if dropped.get() {
+        return Err(Stop::Dropped);
+    }
+    sink(signal);
+    // A handler may have closed or reconnected the client just now.
+    if dropped.get() {
+        Err(Stop::Dropped)
+    } else {
+        Ok(())
+    }
 }
 
 impl Stop {

@@ -95,16 +95,7 @@ impl Task {
     }
 
     fn report(&self, signal: Signal<'_>) -> Result<(), Stop> {
-        if self.dropped.get() {
-            return Err(Stop::Dropped);
-        }
-        (self.sink)(signal);
-        // A handler may have closed or reconnected the client just now.
-        if self.dropped.get() {
-            Err(Stop::Dropped)
-        } else {
-            Ok(())
-        }
+        super::report(&self.dropped, &self.sink, signal)
     }
 
     /// Awaits a promise, or stops quietly if the connection went meanwhile.
