@@ -38,13 +38,14 @@ else
     wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- "${features[@]}"
 fi
 # The SseClient class is plain JS (src/bindings/js_client.js, declared in js.rs's
-# TypeScript section, with its options read by js_options.js) over the __sse* functions
+# TypeScript section, with its options read by js_options.js and its sharing across tabs
+# in js_share.js) over the __sse* functions
 # the glue exports: both join the entry, and those functions stop being exports of the
 # package.
 glue="$PKG_DIR/sse_wasm.js"
 sed -i 's/^export function __sse/function __sse/' "$glue"
-if [ "$(grep -c '^function __sse' "$glue")" -ne 6 ]; then
-    echo "pkg: the glue does not have the six __sse* functions js_client.js calls" >&2
+if [ "$(grep -c '^function __sse' "$glue")" -ne 7 ]; then
+    echo "pkg: the glue does not have the seven __sse* functions js_client.js calls" >&2
     exit 1
 fi
 # The fetch reader's sink (js_fetch.rs) is the glue's own business, not the package's.
@@ -53,7 +54,7 @@ if grep -q 'export class SseFetchSink' "$glue" || ! grep -q '^class SseFetchSink
     echo "pkg: the glue's SseFetchSink class is not where pkg.sh expects it" >&2
     exit 1
 fi
-{ echo; cat src/bindings/js_options.js src/bindings/js_client.js; } >>"$glue"
+{ echo; cat src/bindings/js_options.js src/bindings/js_share.js src/bindings/js_client.js; } >>"$glue"
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
 node scripts/inline-pkg.mjs "$PKG_DIR"

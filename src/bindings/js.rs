@@ -90,6 +90,15 @@ export interface SseOptions {
   /** An event of this type is delivered, then the client closes: no error, no further request. */
   endOnType?: string;
   /**
+   * Share one connection with every client of this name in every tab, window and
+   * same-origin frame of the browser profile (`true`: the stream's absolute URL is the
+   * name). One client leads: it connects with its own options and relays events, states
+   * and errors to the others; when it goes, the next takes over and resumes from the
+   * last id any of them saw. Without Web Locks or BroadcastChannel the client connects
+   * on its own (`role` is "solo"). Default false.
+   */
+  share?: boolean | string;
+  /**
    * An event whose data is exactly this (e.g. "[DONE]") is not delivered, and the client
    * closes: no error, no further request. Applies to `message` events and to every type
    * with a handler.
@@ -169,7 +178,8 @@ export class SseClient {
   reconnect(): void;
   /**
    * Closes for good: cancels any pending retry, makes no further request and reports
-   * `"closed"` once.
+   * `"closed"` once. With `share`, it closes this client: a leader hands the
+   * connection to the next client of the share, which resumes it.
    */
   close(): void;
   /** Does nothing: kept for scripts written for earlier versions. `close()` stops a client. */
@@ -180,6 +190,11 @@ export class SseClient {
   readonly lastEventId: string;
   /** The absolute URL of the stream, resolved like `EventSource.url`. */
   readonly url: string;
+  /**
+   * "solo" unless the client shares (the `share` option): then "follower" until it
+   * holds the share's lock, and "leader" while its connection serves the share.
+   */
+  readonly role: "solo" | "leader" | "follower";
 }
 "#;
 
@@ -216,15 +231,23 @@ pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
     })
 }
 
-/// Opens a client: `new SseClient(url, options)`, with the options `js_options.js` has
-/// read and checked (its `sseOptions` says what each argument is). Returns its hub,
-/// which carries the client's key (`client`) and, once it is closed, what it still
-/// answers.
+/// The hub of a new client (`js_hub.js`): its handlers, its key among the running
+/// clients (`client`) and, once it is closed, what it still answers. A client that
+/// follows a shared connection (`js_share.js`) has a hub and nothing else; one that
+/// connects gets its driver from [`open_client`].
+#[wasm_bindgen(js_name = __sseHub, skip_typescript)]
+pub fn new_hub(json: bool, url: &str) -> JsValue {
+    let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
+    Hub::new(json, id, url).into()
+}
+
+/// Connects the client of `hub`: `new SseClient(url, options)`, with the options
+/// `js_options.js` has read and checked (its `sseOptions` says what each argument is).
 #[wasm_bindgen(js_name = __sseOpen, skip_typescript)]
 #[allow(clippy::too_many_arguments)]
 pub fn open_client(
+    hub: Hub,
     url: String,
-    json: bool,
     with_credentials: bool,
     reconnect_on_end: bool,
     resume_param: Option<String>,
@@ -240,7 +263,7 @@ pub fn open_client(
     headers: Array,
     make_headers: Option<Function>,
     max_event_size: f64,
-) -> JsValue {
+) {
     let backoff = Backoff::exponential(millis(initial_ms))
         .max(millis(max_ms))
         .factor(factor)
@@ -271,8 +294,7 @@ pub fn open_client(
         fetch,
     };
     let machine = Machine::new(backoff, last_event_id, reconnect_on_end);
-    let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
-    let hub = Hub::new(json, id, &config.url);
+    let id = hub.client();
     let delivery = Rc::new(JsDelivery::new(id, hub.clone(), headers, make_headers));
     let driver = Driver::start(config, machine, delivery.clone());
     if driver.state() == ConnectionState::Closed {
@@ -287,7 +309,6 @@ pub fn open_client(
             })
         });
     }
-    hub.into()
 }
 
 /// Milliseconds `js_options.js` has checked to be in range.

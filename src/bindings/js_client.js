@@ -9,32 +9,80 @@
 // functions that remove them are plain JS: adding or removing a handler crosses into
 // wasm only when an event type is new to the connection. Nothing of a client stays in
 // wasm's memory once it is closed, whether or not its garbage is ever collected.
+//
+// A client made with `share` (js_share.js, appended before this file) follows the
+// share's leader until it holds the share's lock: its hub gets the leader's events,
+// states and errors, and it connects only once it leads.
 
 const sseHandler = (method, handler) => {
   if (typeof handler !== "function") throw sseInvalid(`${method}: the handler must be a function`);
   return handler;
 };
 
+// A follower closes: it leaves the share and reports "closed" once.
+const sseLeave = (hub, link) => {
+  const share = link.share;
+  if (share.closed) return;
+  share.leave();
+  share.now = "closed";
+  hub.state("closed");
+  hub.release(share.id || hub.lastEventId);
+};
+
 export class SseClient {
   #hub;
+  // The client's role ("solo", "follower" or "leader") and its share (js_share.js),
+  // null when it connects on its own. A plain object that the hub's and the share's
+  // callbacks hold instead of the client, so that a script can let go of a running
+  // client as it can of an open EventSource.
+  #link = { role: "solo", share: null };
 
   constructor(url, options) {
-    const open = sseOptions(url, options);
+    const [href, json, ...open] = sseOptions(url, options);
     const [endType, endData] = sseEnds(options);
-    const hub = __sseOpen(...open);
+    const name = sseShare(options, href);
+    const hub = __sseHub(json, href);
+    const link = this.#link;
     this.#hub = hub;
     // The stream's end is watched for in the hub; the types it can come in are
-    // listened to whether or not they have handlers.
-    for (const type of hub.ending(endType, endData, () => __sseClose(hub.client))) {
-      __sseListen(hub.client, type);
+    // listened to whether or not they have handlers. A follower's own end closes it
+    // alone; a leader's closes the shared connection, and so every client of it.
+    const ending = hub.ending(endType, endData, () => {
+      if (link.role === "follower") sseLeave(hub, link);
+      else __sseClose(hub.client);
+    });
+    const connect = (types) => {
+      __sseOpen(hub, href, ...open);
+      for (const type of new Set(types)) __sseListen(hub.client, type);
+    };
+    if (name === undefined || !sseCanShare()) {
+      connect(ending);
+      return;
     }
+    link.role = "follower";
+    // open: withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
+    // lastEventId, … (sseOptions)
+    hub.lastEventId = open[3];
+    link.share = new SseShare(name, hub, {
+      lead: (lastEventId) => {
+        link.role = "leader";
+        if (lastEventId !== "" && open[2] !== undefined) open[3] = lastEventId;
+        connect([...hub.handled(), ...ending]);
+      },
+      listen: (type) => __sseListen(hub.client, type),
+      reconnect: () => __sseReconnect(hub.client),
+      end: () => sseLeave(hub, link),
+    });
   }
 
   on(type, handler) {
     if (typeof type !== "string") throw sseInvalid("on: the event type must be a string");
     const fresh = !this.#hub.has(type);
     const off = this.#hub.on(type, sseHandler("on", handler));
-    if (fresh) __sseListen(this.#hub.client, type);
+    if (fresh) {
+      if (this.#link.role === "follower") this.#link.share.need(type);
+      else __sseListen(this.#hub.client, type);
+    }
     return off;
   }
 
@@ -47,24 +95,38 @@ export class SseClient {
   }
 
   reconnect() {
-    __sseReconnect(this.#hub.client);
+    if (this.#link.role === "follower") this.#link.share.reconnect();
+    else __sseReconnect(this.#hub.client);
   }
 
   close() {
+    const link = this.#link;
+    if (link.role === "follower") {
+      sseLeave(this.#hub, link);
+      return;
+    }
+    // A leader's close hands the connection to the next client of its share.
+    if (link.share !== null) link.share.handingOver = true;
     __sseClose(this.#hub.client);
   }
 
   free() {}
 
   get state() {
-    return __sseState(this.#hub.client);
+    const link = this.#link;
+    return link.role === "follower" ? link.share.now : __sseState(this.#hub.client);
   }
 
   get lastEventId() {
+    if (this.#link.role === "follower") return this.#hub.lastEventId;
     return __sseLastEventId(this.#hub.client) ?? this.#hub.lastEventId;
   }
 
   get url() {
     return this.#hub.url;
+  }
+
+  get role() {
+    return this.#link.role;
   }
 }

@@ -25,6 +25,10 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     pub(crate) fn new(json: bool, client: u32, url: &str) -> Hub;
 
+    /// The client's key among the running ones (`js.rs`).
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn client(this: &Hub) -> u32;
+
     #[wasm_bindgen(method, js_name = takeEmptied)]
     fn take_emptied(this: &Hub) -> Option<String>;
     #[wasm_bindgen(method)]

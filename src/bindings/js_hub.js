@@ -127,6 +127,11 @@ export class Hub {
     this.endType = undefined;
     this.endData = undefined;
     this.close = noop;
+    // Sharing (js_share.js): while this client leads a share, the share that relays
+    // its events, states and errors to the other clients; `needed` holds the types
+    // they listen to, which the connection keeps listening to without handlers here.
+    this.relay = null;
+    this.needed = new Set();
   }
 
   // Watches for the end of the stream: an event of type `type` is delivered and then
@@ -144,7 +149,11 @@ export class Hub {
   }
   // Whether `type` must stay listened to without handlers (the end can come in it).
   watched(type) {
-    return type === this.endType || (this.endData !== undefined && type === "message");
+    return type === this.endType || (this.endData !== undefined && type === "message") || this.needed.has(type);
+  }
+  // The types that have handlers here, for the other clients of a share.
+  handled() {
+    return [...this.types.values()].filter((entry) => entry.list.items.length > 0).map((entry) => entry.type);
   }
 
   // ---- handlers
@@ -251,8 +260,13 @@ export class Hub {
     conn.last = event;
     conn.delivered = true;
     const end = this.stops(entry, event.data);
-    if (end !== undefined) {
-      if (end && entry.list.items.length > 0) this.deliver(entry, event.data, this.sourceId(event));
+    if (end === false) {
+      this.close();
+      return;
+    }
+    if (this.relay !== null) this.relay.event(entry.type, event.data, this.sourceId(event));
+    if (end) {
+      if (entry.list.items.length > 0) this.deliver(entry, event.data, this.sourceId(event));
       this.close();
       return;
     }
@@ -263,6 +277,22 @@ export class Hub {
     // SseEvent always had: a lazy getter would cost V8 more (an object literal with an
     // accessor takes its slow path) than Blink's string for the id does.
     this.deliver(entry, event.data, list.seeing === 0 ? undefined : this.sourceId(event));
+  }
+
+  // An event another client of the share received: handed over like one of our own
+  // connection's, with its end of the stream applied to this client only.
+  follow(type, data, id) {
+    if (this.released) return;
+    this.lastEventId = id;
+    const entry = this.types.get(type);
+    if (entry === undefined) return;
+    const end = this.stops(entry, data);
+    if (end === false) {
+      this.close();
+      return;
+    }
+    if (entry.list.items.length > 0) this.deliver(entry, data, id);
+    if (end) this.close();
   }
 
   // Whether this event ends the stream: undefined if not, true if it is delivered
@@ -299,8 +329,13 @@ export class Hub {
       if (entry === undefined) continue;
       const data = text.slice(records[i + 1], records[i + 2]);
       const end = this.stops(entry, data);
-      if (end !== undefined) {
-        if (end && entry.list.items.length > 0) this.deliver(entry, data, conn.id ?? conn.resumeFrom);
+      if (end === false) {
+        this.close();
+        return;
+      }
+      if (this.relay !== null) this.relay.event(entry.type, data, conn.id ?? conn.resumeFrom);
+      if (end) {
+        if (entry.list.items.length > 0) this.deliver(entry, data, conn.id ?? conn.resumeFrom);
         this.close();
         return;
       }
@@ -363,11 +398,13 @@ export class Hub {
   // ---- states and errors, as Rust decided them
 
   state(name, attempt, delayMs) {
+    if (this.relay !== null) this.relay.state(name, attempt, delayMs);
     const detail = attempt === undefined ? {} : { attempt, delayMs };
     this.run(() => this.states.call(name, detail));
   }
 
   error(kind, message, status) {
+    if (this.relay !== null) this.relay.error(kind, message, status);
     const error = { kind, message };
     if (status !== undefined) error.status = status;
     this.run(() => this.errors.call(error));

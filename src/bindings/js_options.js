@@ -180,6 +180,22 @@ const sseEnds = (options) => {
   return [field("endOnType", "string", "a string"), field("endOnData", "string", "a string")];
 };
 
+// The share name of `share` (sharing one connection among tabs, js_share.js), or
+// undefined when the client does not share: `true` shares by the stream's absolute URL.
+const sseShare = (options, href) => {
+  if (options === undefined || options === null || !sseIsRecord(options)) return undefined;
+  let share;
+  try {
+    share = options.share;
+  } catch {
+    throw sseInvalid("share: expected a boolean or a share name, got a property that threw when read");
+  }
+  if (share === undefined || share === null || share === false) return undefined;
+  if (share === true) return href;
+  if (typeof share === "string" && share !== "") return share;
+  throw sseInvalid(`share: expected a boolean or a non-empty share name, got ${sseDescribe(share)}`);
+};
+
 // The arguments of `__sseOpen` after the URL:
 // json, withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
 // lastEventId, idleTimeoutMs (0: none), the five of sseBackoff, and the five of
@@ -218,8 +234,9 @@ const sseOptions = (url, options) => {
     if (idle === 0) throw sseInvalid("idleTimeoutMs: expected a positive number of milliseconds or null, got 0");
   }
   const json = flag("json", true);
-  // Checked here with the rest; the client reads them again with sseEnds for its hub.
+  // Checked here with the rest; the client reads them again for its hub and its share.
   sseEnds(options);
+  sseShare(options, href);
   const fetch = sseFetch(transport, given) ?? [undefined, undefined, [], undefined, 0];
   return [
     href,

@@ -7,7 +7,7 @@ import { run, test } from "./harness.mjs";
 
 const source = readFileSync(new URL("../../src/bindings/js_options.js", import.meta.url), "utf8");
 // The file is a script appended to the package's entry: evaluate it and take its readers.
-const { sseOptions, sseEnds } = new Function(`${source}\nreturn { sseOptions, sseEnds };`)();
+const { sseOptions, sseEnds, sseShare } = new Function(`${source}\nreturn { sseOptions, sseEnds, sseShare };`)();
 
 const URL_ = "http://example.com/sse";
 const DEFAULTS = [
@@ -165,6 +165,18 @@ test("the end of a stream: endOnType and endOnData are strings, and off when abs
   assert.deepEqual(sseEnds({ endOnType: "done", endOnData: "[DONE]" }), ["done", "[DONE]"]);
   assert.equal(refusal({ endOnType: 1 }), "endOnType: expected a string, got the number 1");
   assert.equal(refusal({ endOnData: ["[DONE]"] }), "endOnData: expected a string, got an array");
+});
+
+test("share: a name, true for the stream's URL, and off when false or absent", () => {
+  assert.equal(sseShare(undefined, URL_), undefined);
+  assert.equal(sseShare({}, URL_), undefined);
+  assert.equal(sseShare({ share: false }, URL_), undefined);
+  assert.equal(sseShare({ share: null }, URL_), undefined);
+  assert.equal(sseShare({ share: true }, URL_), URL_);
+  assert.equal(sseShare({ share: "prices" }, URL_), "prices");
+  assert.deepEqual(sseOptions(URL_, { share: "prices" }), DEFAULTS);
+  assert.equal(refusal({ share: "" }), 'share: expected a boolean or a non-empty share name, got the string ""');
+  assert.equal(refusal({ share: 1 }), "share: expected a boolean or a non-empty share name, got the number 1");
 });
 
 await run();

@@ -65,7 +65,10 @@ export async function start(token: string): Promise<() => void> {
   const state: SseState = client.state;
   const last: string = client.lastEventId;
   const url: string = client.url;
-  console.log(state, last, url);
+  const role: "solo" | "leader" | "follower" = client.role;
+  const shared = new SseClient("/events", { share: "feed" });
+  const byUrl = new SseClient("/events", { share: true });
+  console.log(state, last, url, role, shared.role, byUrl.role);
   client.reconnect();
 
   return () => {

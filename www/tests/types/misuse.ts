@@ -13,3 +13,5 @@ client.onState((state: "online") => {}); // MISUSE: not an SseState
 client.onError((error) => error.code); // MISUSE: SseError has no code
 const state: number = client.state; // MISUSE: state is a string union
 client.state = "open"; // MISUSE: state is read-only
+new SseClient("/events", { share: 1 }); // MISUSE: share is a boolean or a name
+client.role = "leader"; // MISUSE: role is read-only

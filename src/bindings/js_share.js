@@ -1,0 +1,258 @@
+// One connection for every client of a share name, in every tab, window and
+// same-origin frame of the browser profile (the `share` option; the contract is in
+// DESIGN.md, "Sharing across tabs"). scripts/pkg.sh appends this file to the package's
+// entry, after js_options.js and before js_client.js; it is not a module of its own.
+//
+// The client that holds the Web Lock "sse-wasm:" + name leads: it connects with its own
+// options, and its hub (js_hub.js) relays every event (type, raw data, id), state and
+// error over the BroadcastChannel of the same name. The others follow: their hubs hand
+// the relayed events to their own handlers, decoding for themselves. Each waits in the
+// lock's queue, so when the leader's tab goes (or its client closes) the next in line
+// takes over, resuming from the newest id any client saw: relayed events carry a
+// sequence number, and the new leader asks the others for theirs before it connects.
+//
+// Messages, all with `from` (the sender's member key):
+//   hello {types}          a client joined, listening to these types
+//   here                   an answer to hello: so the newcomer knows who to ask later
+//   need {type}            a follower listens to a type from now on
+//   ask                    a new leader wants to know where everyone is
+//   have {seq, id, types}  an answer to ask
+//   event {seq, type, data, id}, state {name, attempt, delayMs}, error {kind, message,
+//   status}                the leader's connection, relayed
+//   reconnect              a follower's reconnect(): the leader reconnects
+//   bye                    a client closed (a leader's bye hands the connection over)
+
+// How long a new leader waits at most for the others' answers before it connects.
+const SSE_ASK_MS = 150;
+
+// Whether this context can share: Web Locks and BroadcastChannel (old browsers and
+// some workers have neither; their clients connect on their own, role "solo").
+const sseCanShare = () =>
+  typeof BroadcastChannel === "function" &&
+  typeof navigator === "object" &&
+  typeof navigator.locks?.request === "function";
+
+const sseMemberKey = () =>
+  typeof crypto === "object" && typeof crypto.randomUUID === "function"
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
+class SseShare {
+  // `hub` is the client's hub; `on` is what the client does at the share's turns:
+  // lead(lastEventId) connects, listen(type) listens on the led connection,
+  // reconnect() reconnects it, end() closes this client because the shared
+  // connection ended for good.
+  constructor(name, hub, on) {
+    this.hub = hub;
+    this.on = on;
+    this.me = sseMemberKey();
+    this.leading = false;
+    this.closed = false;
+    // Set by the client's close() while it leads: its "closed" is a handover.
+    this.handingOver = false;
+    // The last relayed event's sequence number and id, seen or sent.
+    this.seq = 0;
+    this.id = "";
+    // The shared connection's state, as the leader last told it (or as it leads).
+    this.now = "connecting";
+    this.detail = {};
+    this.members = new Set();
+    this.leader = undefined;
+    // While taking over: the members still to answer, and the best answer so far.
+    this.asking = null;
+    this.let = null;
+    this.abort = new AbortController();
+    this.channel = new BroadcastChannel(`sse-wasm:${name}`);
+    this.channel.onmessage = (message) => this.heard(message.data);
+    navigator.locks
+      .request(`sse-wasm:${name}`, { signal: this.abort.signal }, () => this.take())
+      .catch(() => {});
+    this.post({ t: "hello", types: hub.handled() });
+  }
+
+  post(message) {
+    if (this.closed) return;
+    message.from = this.me;
+    this.channel.postMessage(message);
+  }
+
+  // ---- the lock: granted when every client before this one let go of it
+
+  take() {
+    const held = new Promise((resolve) => (this.let = resolve));
+    if (this.closed) {
+      this.let();
+      return held;
+    }
+    // The leader that went is not asked.
+    if (this.leader !== undefined) this.members.delete(this.leader);
+    this.asking = { waiting: new Set(this.members), seq: this.seq, id: this.id };
+    if (this.asking.waiting.size === 0) {
+      this.lead();
+    } else {
+      this.post({ t: "ask" });
+      this.asking.timer = setTimeout(() => this.lead(), SSE_ASK_MS);
+    }
+    return held;
+  }
+
+  lead() {
+    const asked = this.asking;
+    if (asked === null || this.closed) return;
+    clearTimeout(asked.timer);
+    this.asking = null;
+    this.seq = asked.seq;
+    this.id = asked.id;
+    this.leading = true;
+    this.leader = this.me;
+    this.hub.relay = this;
+    this.on.lead(this.id);
+    for (const type of this.hub.needed) this.on.listen(type);
+  }
+
+  // ---- what the others say
+
+  heard(message) {
+    if (this.closed || typeof message !== "object" || message === null) return;
+    const from = message.from;
+    switch (message.t) {
+      case "hello":
+        this.members.add(from);
+        this.needs(message.types);
+        if (this.leading) this.post({ t: "state", name: this.now, ...this.detail });
+        else this.post({ t: "here" });
+        break;
+      case "here":
+        this.members.add(from);
+        break;
+      case "need":
+        this.members.add(from);
+        this.needs([message.type]);
+        break;
+      case "ask":
+        this.members.add(from);
+        this.post({ t: "have", seq: this.seq, id: this.id, types: this.hub.handled() });
+        break;
+      case "have":
+        this.members.add(from);
+        this.needs(message.types);
+        this.answered(from, message);
+        break;
+      case "bye":
+        this.members.delete(from);
+        this.answered(from, null);
+        break;
+      case "reconnect":
+        if (this.leading) this.on.reconnect();
+        break;
+      default:
+        if (!this.leading) this.relayed(from, message);
+    }
+  }
+
+  // Types the others listen to: the leader's connection must hear them too.
+  needs(types) {
+    if (!Array.isArray(types)) return;
+    for (const type of types) {
+      if (typeof type !== "string" || this.hub.needed.has(type)) continue;
+      this.hub.needed.add(type);
+      this.hub.entry(type);
+      if (this.leading) this.on.listen(type);
+    }
+  }
+
+  answered(from, have) {
+    const asked = this.asking;
+    if (asked === null) return;
+    if (have !== null && typeof have.seq === "number" && have.seq > asked.seq) {
+      asked.seq = have.seq;
+      asked.id = typeof have.id === "string" ? have.id : "";
+    }
+    asked.waiting.delete(from);
+    if (asked.waiting.size === 0) this.lead();
+  }
+
+  // The leader's connection, for a follower.
+  relayed(from, message) {
+    this.leader = from;
+    switch (message.t) {
+      case "event":
+        // Sent again by a leader that resumed from an older id: already handed over.
+        if (!(message.seq > this.seq)) return;
+        this.seq = message.seq;
+        this.id = message.id;
+        this.hub.follow(message.type, message.data, message.id);
+        break;
+      case "state":
+        if (message.name === "closed") {
+          // The shared connection ended for good: nobody takes over.
+          this.on.end();
+          return;
+        }
+        if (message.name === this.now && message.name !== "reconnecting") return;
+        this.now = message.name;
+        this.hub.state(message.name, message.attempt, message.delayMs);
+        break;
+      case "error":
+        this.hub.error(message.kind, message.message, message.status);
+        break;
+    }
+  }
+
+  // ---- what the leader's hub relays (hub.relay is this share while it leads)
+
+  event(type, data, id) {
+    this.seq += 1;
+    this.id = id;
+    this.post({ t: "event", seq: this.seq, type, data, id });
+  }
+
+  state(name, attempt, delayMs) {
+    this.now = name;
+    this.detail = attempt === undefined ? {} : { attempt, delayMs };
+    if (name !== "closed") {
+      this.post({ t: "state", name, ...this.detail });
+    } else if (this.handingOver) {
+      this.leave(0);
+    } else {
+      // An end for good closes every client, and nobody takes over: the lock is kept
+      // a moment so that the next in line hears of the end before it is granted.
+      this.post({ t: "state", name });
+      this.leave(SSE_ASK_MS);
+    }
+  }
+
+  error(kind, message, status) {
+    this.post({ t: "error", kind, message, status });
+  }
+
+  // ---- this client
+
+  // A follower's handler for a type new to it: the leader's connection listens to it.
+  need(type) {
+    this.post({ t: "need", type });
+  }
+
+  // A follower's reconnect(): the leader reconnects the shared connection.
+  reconnect() {
+    this.post({ t: "reconnect" });
+  }
+
+  // Stops sharing: says bye, leaves the lock's queue (or lets go of the lock after
+  // `lockMs`, which hands the connection to the next in line) and closes the channel.
+  leave(lockMs = 0) {
+    if (this.closed) return;
+    this.post({ t: "bye" });
+    this.closed = true;
+    this.hub.relay = null;
+    clearTimeout(this.asking?.timer);
+    this.asking = null;
+    this.abort.abort();
+    const release = this.let;
+    if (release !== null) {
+      if (lockMs > 0) setTimeout(release, lockMs);
+      else release();
+    }
+    this.channel.close();
+  }
+}

@@ -1,0 +1,292 @@
+// Sharing one connection among tabs (the `share` option), in headless Chromium: the
+// tabs are pages of one browser context (one profile, so one set of Web Locks and
+// BroadcastChannels), each loading the package as a plain page does, against the
+// scripted server, whose /stats shows how many connections the tabs made.
+import assert from "node:assert/strict";
+import { launchChromium, run, serverAddress, test, watchPage } from "./harness.mjs";
+
+const server = serverAddress();
+
+/** `n` tabs of one fresh browser profile, each with the package loaded. */
+async function openTabs(browser, n) {
+  const context = await browser.newContext();
+  const tabs = [];
+  for (let i = 0; i < n; i++) tabs.push(await openTab(context));
+  return { context, tabs };
+}
+
+async function openTab(context) {
+  const page = await context.newPage();
+  page.problems = watchPage(page);
+  await page.goto(`${server}/tests/page.html`);
+  await page.waitForFunction(() => window.SseClient !== undefined);
+  return page;
+}
+
+/**
+ * Makes a client in `page` that records what it gets in `window.got`: per type the
+ * `[seq, lastEventId]` of every event, its states and its errors.
+ */
+function listen(page, url, options, types = ["message"]) {
+  return page.evaluate(
+    ([url, options, types]) => {
+      const got = { events: {}, states: [], errors: [] };
+      const client = new SseClient(url, options);
+      for (const type of types) {
+        got.events[type] = [];
+        client.on(type, (data, event) => got.events[type].push([data.seq, event.lastEventId]));
+      }
+      client.onState((state) => got.states.push(state));
+      client.onError((error) => got.errors.push(error.kind));
+      window.client = client;
+      window.got = got;
+    },
+    [url, options, types],
+  );
+}
+
+const got = (page) => page.evaluate(() => ({ ...window.got, role: client.role, state: client.state }));
+const count = (page, type = "message") => page.evaluate((type) => window.got.events[type].length, type);
+const roleOf = (page) => page.evaluate(() => client.role);
+const stats = (page, session) => page.evaluate((session) => stats(session), session);
+const session = (label) => `${label}-${Math.floor(Math.random() * 1e12)}`;
+
+/** Polls `check` until it is truthy; throws with `what` after `ms`. */
+async function until(check, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The tab whose client leads, once one does. */
+async function leaderOf(tabs) {
+  return until(async () => {
+    const roles = await Promise.all(tabs.map(roleOf));
+    return roles.filter((role) => role === "leader").length === 1 ? tabs[roles.indexOf("leader")] : null;
+  }, "a leader");
+}
+
+/** Asserts that `seqs` is exactly from..to, in order. */
+function assertRun(seqs, from, to, what) {
+  const expected = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  assert.deepEqual(seqs, expected, `${what}: every event once, in order`);
+}
+
+/**
+ * Makes a client in every tab at once. A client gets the events from when it joins
+ * the share: the leader's connection may have started a few events earlier.
+ */
+const listenAll = (tabs, url, options, types) => Promise.all(tabs.map((tab) => listen(tab, url, options, types)));
+
+for (const transport of ["eventsource", "fetch"]) {
+  test(`${transport}: eight tabs, one server connection, every tab gets every event`, async (browser) => {
+    const { context, tabs } = await openTabs(browser, 8);
+    try {
+      const id = session("eight");
+      const url = `/sse?session=${id}&count=40&interval=25&then=hold`;
+      await listenAll(tabs, url, { share: `eight-${transport}-${id}`, transport });
+      const last = async (tab) => (await got(tab)).events.message.at(-1)?.[0];
+      await until(async () => (await Promise.all(tabs.map(last))).every((seq) => seq === 40), "the 40th event in every tab");
+      const roles = await Promise.all(tabs.map(roleOf));
+      assert.equal(roles.filter((role) => role === "leader").length, 1, `one leader: ${roles}`);
+      assert.equal(roles.filter((role) => role === "follower").length, 7, `seven followers: ${roles}`);
+      for (const [i, tab] of tabs.entries()) {
+        const seen = await got(tab);
+        const seqs = seen.events.message.map(([seq]) => seq);
+        // The leader from the first event; the others from when they joined.
+        const from = roles[i] === "leader" ? 1 : seqs[0];
+        assert.ok(from <= 20, `tab ${i} joined in time: its first event is ${from}`);
+        assertRun(seqs, from, 40, `tab ${i}`);
+        // The same lastEventId as the leader's.
+        assert.deepEqual(seen.events.message.map(([, id]) => id), seen.events.message.map(([seq]) => String(seq)));
+        assert.equal(seen.state, "open", `tab ${i} mirrors the state`);
+        assert.ok(seen.states.includes("open"), `tab ${i} heard "open": ${seen.states}`);
+        assert.deepEqual(seen.errors, []);
+        assert.equal(await tab.evaluate(() => client.lastEventId), "40");
+      }
+      const record = await stats(tabs[0], id);
+      assert.equal(record.connections.length, 1, "one request for eight tabs");
+      assert.equal(record.open, 1);
+      for (const tab of tabs) assert.deepEqual(tab.problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`${transport}: the leader's tab closes mid-stream; the survivors' sequences have no gap`, async (browser) => {
+    const { context, tabs } = await openTabs(browser, 4);
+    try {
+      const id = session("takeover");
+      const url = `/sse?session=${id}&count=80&interval=25&then=hold`;
+      await listenAll(tabs, url, { share: `takeover-${transport}-${id}`, transport });
+      const leader = await leaderOf(tabs);
+      await until(async () => (await count(leader)) >= 20, "20 events");
+      await leader.close();
+      const survivors = tabs.filter((tab) => tab !== leader);
+      const last = async (tab) => (await got(tab)).events.message.at(-1)?.[0];
+      await until(async () => (await Promise.all(survivors.map(last))).every((seq) => seq === 80), "the 80th event in every surviving tab");
+      for (const tab of survivors) {
+        const seqs = (await got(tab)).events.message.map(([seq]) => seq);
+        assert.ok(seqs[0] < 20, `joined before the takeover: ${seqs[0]}`);
+        assertRun(seqs, seqs[0], 80, "a survivor");
+      }
+      const roles = await Promise.all(survivors.map(roleOf));
+      assert.equal(roles.filter((role) => role === "leader").length, 1, `a new leader: ${roles}`);
+      const record = await stats(survivors[0], id);
+      assert.equal(record.connections.length, 2, "the first leader's request and the new leader's");
+      const resumed = Number(record.connections[1].last_event_id);
+      assert.ok(resumed >= 20, `the new leader resumed from the last id seen, not ${resumed}`);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test("a follower's close() ends that client only; the leader's close() hands the connection over", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 3);
+  try {
+    const id = session("close");
+    const url = `/sse?session=${id}&count=90&interval=25&then=hold`;
+    await listenAll(tabs, url, { share: `close-${id}` });
+    const leader = await leaderOf(tabs);
+    const [follower, other] = tabs.filter((tab) => tab !== leader);
+    await until(async () => (await count(follower)) >= 10, "10 events");
+    await follower.evaluate(() => client.close());
+    const closed = await got(follower);
+    assert.equal(closed.state, "closed");
+    assert.equal(closed.states.at(-1), "closed");
+    const stopped = closed.events.message.length;
+    await until(async () => (await count(other)) >= 30, "30 events in the other tab");
+    assert.equal(await count(follower), stopped, "a closed follower gets nothing more");
+    assert.equal((await stats(leader, id)).connections.length, 1, "a follower's close() leaves the connection alone");
+
+    await leader.evaluate(() => client.close());
+    assert.equal(await leader.evaluate(() => client.state), "closed");
+    await until(async () => (await roleOf(other)) === "leader", "the other tab takes over");
+    await until(async () => (await got(other)).events.message.at(-1)?.[0] === 90, "the 90th event");
+    const seqs = (await got(other)).events.message.map(([seq]) => seq);
+    assertRun(seqs, seqs[0], 90, "the tab that took over");
+    const record = await stats(other, id);
+    assert.equal(record.connections.length, 2);
+    await other.evaluate(() => client.close());
+    await until(async () => (await stats(other, id)).open === 0, "the last client's close() ends the connection");
+    for (const tab of tabs) assert.deepEqual(tab.problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a follower's handlers get a type only it listens to", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 2);
+  try {
+    const id = session("types");
+    const url = `/sse?session=${id}&count=40&interval=40&types=tick,news&then=hold`;
+    const share = `types-${id}`;
+    await listen(tabs[0], url, { share }, ["tick"]);
+    await until(async () => (await roleOf(tabs[0])) === "leader", "the first tab leads");
+    await listen(tabs[1], url, { share }, ["news"]);
+    await until(async () => (await count(tabs[1], "news")) >= 5, "news events in the follower");
+    const seen = await got(tabs[1]);
+    const news = seen.events.news.map(([seq]) => seq);
+    // Every even event is news; from the first one the follower heard, none is missed.
+    const first = news[0];
+    assert.deepEqual(news, news.map((_, i) => first + 2 * i));
+    assert.ok(news.every((seq) => seq % 2 === 0), `news only: ${news}`);
+    assert.equal(await count(tabs[0], "tick"), (await got(tabs[0])).events.tick.length);
+    assert.ok((await got(tabs[0])).events.tick.every(([seq]) => seq % 2 === 1), "the leader gets its ticks only");
+    assert.equal((await stats(tabs[0], id)).connections.length, 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test("two share names are two connections; share: true shares by URL", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 4);
+  try {
+    const [a, b] = [session("name-a"), session("name-b")];
+    const urlA = `/sse?session=${a}&count=10&interval=20&then=hold`;
+    const urlB = `/sse?session=${b}&count=10&interval=20&then=hold`;
+    await Promise.all([
+      listen(tabs[0], urlA, { share: true }),
+      listen(tabs[1], urlA, { share: true }),
+      listen(tabs[2], urlB, { share: `other-${b}` }),
+      listen(tabs[3], urlB, { share: `other-${b}` }),
+    ]);
+    const last = async (tab) => (await got(tab)).events.message.at(-1)?.[0];
+    await until(async () => (await Promise.all(tabs.map(last))).every((seq) => seq === 10), "the 10th event in every tab");
+    assert.equal((await stats(tabs[0], a)).connections.length, 1);
+    assert.equal((await stats(tabs[0], b)).connections.length, 1);
+    assert.deepEqual((await Promise.all(tabs.map(roleOf))).sort(), ["follower", "follower", "leader", "leader"]);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a follower's reconnect() reconnects the shared connection, resuming", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 2);
+  try {
+    const id = session("reconnect");
+    const url = `/sse?session=${id}&count=60&interval=25&then=hold`;
+    await listenAll(tabs, url, { share: `reconnect-${id}` });
+    const leader = await leaderOf(tabs);
+    const follower = tabs.find((tab) => tab !== leader);
+    await until(async () => (await count(follower)) >= 10, "10 events");
+    await follower.evaluate(() => client.reconnect());
+    await until(async () => (await stats(follower, id)).connections.length === 2, "a second request");
+    await until(async () => (await got(follower)).events.message.at(-1)?.[0] === 60, "the 60th event");
+    const seqs = (await got(follower)).events.message.map(([seq]) => seq);
+    assertRun(seqs, seqs[0], 60, "the follower");
+    assertRun((await got(leader)).events.message.map(([seq]) => seq), 1, 60, "the leader");
+    assert.deepEqual((await got(follower)).errors, [], "a reconnect asked for is no error");
+  } finally {
+    await context.close();
+  }
+});
+
+test("an end for good closes every client of the share, and nobody takes over", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 3);
+  try {
+    const id = session("fatal");
+    // The fifth event is the end (endOnType of the leader's options, the same for all).
+    const url = `/sse?session=${id}&count=10&interval=150&types=tick,tick,tick,tick,done&then=hold`;
+    await listenAll(tabs, url, { share: `fatal-${id}`, endOnType: "done" }, ["tick", "done"]);
+    await until(async () => (await Promise.all(tabs.map((tab) => tab.evaluate(() => client.state)))).every((state) => state === "closed"), "every client closed");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (const tab of tabs) {
+      const seen = await got(tab);
+      assert.equal(seen.events.tick.at(-1)?.[0], 4);
+      assert.deepEqual(seen.events.done.map(([seq]) => seq), [5], "the end is delivered, then the client closes");
+      assert.deepEqual(seen.errors, []);
+      assert.equal(seen.states.at(-1), "closed");
+    }
+    const record = await stats(tabs[0], id);
+    assert.equal(record.connections.length, 1, "nobody took over");
+  } finally {
+    await context.close();
+  }
+});
+
+test("without BroadcastChannel a client connects on its own: role solo", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 2);
+  try {
+    const id = session("solo");
+    const url = `/sse?session=${id}&count=5&interval=20&then=hold`;
+    for (const tab of tabs) {
+      await tab.evaluate(() => delete window.BroadcastChannel);
+      await listen(tab, url, { share: `solo-${id}` });
+    }
+    await until(async () => (await Promise.all(tabs.map((tab) => count(tab)))).every((n) => n === 5), "5 events in both tabs");
+    assert.deepEqual(await Promise.all(tabs.map(roleOf)), ["solo", "solo"]);
+    assert.equal((await stats(tabs[0], id)).connections.length, 2);
+    // Without share the role is solo too.
+    assert.equal(await tabs[0].evaluate(() => new SseClient("/sse?count=0").role), "solo");
+  } finally {
+    await context.close();
+  }
+});
+
+await run({ setup: () => launchChromium(), teardown: (browser) => browser?.close() });
