@@ -168,6 +168,32 @@ for (const id of ["5a", "5b", "5c"].filter(has)) {
   );
 }
 
+// 6. Sharing: takeover time (aim 250 ms, must be at most 1 s) with nothing lost or
+// repeated, and one server connection for eight tabs.
+const TAKEOVER_AIM_MS = 250;
+const TAKEOVER_MAX_MS = 1000;
+if (has("6a")) {
+  const result = row("6a");
+  const whole = result.lost === 0 && result.duplicated === 0;
+  const inTime = result.medianMs <= TAKEOVER_MAX_MS;
+  if (!whole) failures.push(`6a: ${result.lost} lost, ${result.duplicated} duplicated`);
+  if (!inTime) failures.push(`6a: median takeover ${result.medianMs.toFixed(0)} ms (must be at most ${TAKEOVER_MAX_MS} ms)`);
+  const aim = result.medianMs <= TAKEOVER_AIM_MS ? "met" : "**missed**";
+  add(
+    "6a",
+    result.workload,
+    `median ${result.medianMs.toFixed(1)} ms, p95 ${result.p95Ms.toFixed(1)} ms of ${result.takeovers}; ${result.lost} lost, ${result.duplicated} duplicated of ${integer(result.events)}`,
+    has("5b") ? `${ratio(result.medianMs, row("5b").medianMs)} of 5b's median (a dropped connection's recovery)` : "",
+    `median ≤ ${TAKEOVER_AIM_MS} ms (aim): ${aim}; ≤ ${TAKEOVER_MAX_MS} ms: ${inTime ? "met" : "**missed**"}; 0 lost or repeated: ${whole ? "met" : "**missed**"}`,
+  );
+}
+if (has("6b")) {
+  const result = row("6b");
+  const ok = result.connections === 1 && result.lost === 0 && result.duplicated === 0;
+  if (!ok) failures.push(`6b: ${result.connections} connections, ${result.lost} lost, ${result.duplicated} duplicated`);
+  add("6b", result.workload, `${result.connections} connection(s); ${result.lost} lost, ${result.duplicated} duplicated`, "", `1 connection (must): ${ok ? "met" : "**missed**"}`);
+}
+
 function version(command, args) {
   try {
     return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n")[0];

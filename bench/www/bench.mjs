@@ -17,7 +17,8 @@ const WARMUP_ROUNDS = Number(params.get("warmup") ?? 1);
 const PARSER_BYTES = Number(params.get("parserMib") ?? 64) * 1024 * 1024;
 const CYCLES = Number(params.get("cycles") ?? 1000);
 const DROPS = Number(params.get("drops") ?? 100);
-const GROUPS = (params.get("groups") ?? "throughput,parser,memory,recovery").split(",");
+const GROUPS = (params.get("groups") ?? "throughput,parser,memory,recovery,sharing").split(",");
+const TAKEOVERS = Number(params.get("takeovers") ?? 50);
 // A network read's worth: both parsers get the stream in the same slices.
 const CHUNK_BYTES = 64 * 1024;
 const RECOVERY_INITIAL_MS = 100;
@@ -471,8 +472,149 @@ async function recovery() {
 }
 
 // ---------------------------------------------------------------------------------
+// 6. Sharing: clients in frames of this page (documents of their own, each with its
+// own wasm instance, in one browser profile, as tabs are) share one connection.
 
-const groups = { throughput, parser, memory, recovery };
+const SHARE_FRAMES = 8;
+const SHARE_LIVE_FRAMES = 3;
+
+// What each frame's client got, by frame name: its sequence numbers' run.
+const frames = new Map();
+let framesMade = 0;
+
+window.frameReady = (name) => frames.get(name)?.ready();
+window.frameEvent = (name, seq, role) => frames.get(name)?.event(seq, role);
+
+/** A frame whose client shares `share`; resolves once its client exists. */
+function shareFrame(url, share, onEvent) {
+  framesMade += 1;
+  const name = `frame-${framesMade}`;
+  const element = document.createElement("iframe");
+  element.src = `frame.html?${new URLSearchParams({ url, share, name })}`;
+  return new Promise((resolve) => {
+    const frame = {
+      name,
+      element,
+      last: 0,
+      seen: 0,
+      lost: 0,
+      duplicated: 0,
+      role: () => element.contentWindow?.client?.role,
+      ready: () => resolve(frame),
+      event(seq, role) {
+        if (frame.seen > 0) {
+          if (seq <= frame.last) frame.duplicated += 1;
+          else frame.lost += seq - frame.last - 1;
+        }
+        frame.last = Math.max(frame.last, seq);
+        frame.seen += 1;
+        onEvent?.(frame, seq, role);
+      },
+      remove() {
+        frames.delete(name);
+        element.remove();
+      },
+    };
+    frames.set(name, frame);
+    document.body.append(element);
+  });
+}
+
+async function waitFor(check, what, ms = 10_000) {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+async function sharedConnections() {
+  const name = session("share-tabs");
+  const url = streamUrl({ count: 50, interval: 10, then: "hold", session: name });
+  // A frame gets the events from when it joins: its run is checked from its first one.
+  const made = await Promise.all(Array.from({ length: SHARE_FRAMES }, () => shareFrame(url, name)));
+  await waitFor(() => made.every((frame) => frame.last === 50), "the 50th event in every frame");
+  const record = await (await fetch(`/stats?session=${name}`)).json();
+  const lost = made.reduce((sum, frame) => sum + frame.lost, 0);
+  const duplicated = made.reduce((sum, frame) => sum + frame.duplicated, 0);
+  for (const frame of made) frame.remove();
+  return { connections: record.connections.length, lost, duplicated };
+}
+
+async function takeovers() {
+  const name = session("share-takeover");
+  const url = streamUrl({ ...STEADY, session: name });
+  // Set while a takeover is timed: when the leader's frame went.
+  let gone = null;
+  const latencies = [];
+  const onEvent = (frame, seq, role) => {
+    if (gone !== null && role === "leader") {
+      latencies.push(performance.now() - gone);
+      gone = null;
+    }
+  };
+  const live = [];
+  for (let i = 0; i < SHARE_LIVE_FRAMES; i++) live.push(await shareFrame(url, name, onEvent));
+  await waitFor(() => live.every((frame) => frame.seen > 10), "events in every frame");
+  let lost = 0;
+  let duplicated = 0;
+  let events = 0;
+  for (let round = 0; round < TAKEOVERS; round++) {
+    const leader = live.find((frame) => frame.role() === "leader");
+    if (!leader) throw new Error(`takeover ${round}: no frame leads`);
+    gone = performance.now();
+    leader.remove();
+    live.splice(live.indexOf(leader), 1);
+    ({ lost, duplicated, events } = tally(leader, lost, duplicated, events));
+    await waitFor(() => gone === null, `takeover ${round}`);
+    // Every frame hears a few events of the new leader before the next one goes.
+    const marks = live.map((frame) => frame.seen);
+    await waitFor(() => live.every((frame, i) => frame.seen >= marks[i] + 3), `events after takeover ${round}`);
+    live.push(await shareFrame(url, name, onEvent));
+    await waitFor(() => live.at(-1).seen > 3, "events in the new frame");
+  }
+  for (const frame of live) {
+    ({ lost, duplicated, events } = tally(frame, lost, duplicated, events));
+    frame.remove();
+  }
+  const record = await (await fetch(`/stats?session=${name}`)).json();
+  return { latencies, lost, duplicated, events, connections: record.connections.length };
+}
+
+function tally(frame, lost, duplicated, events) {
+  return { lost: lost + frame.lost, duplicated: duplicated + frame.duplicated, events: events + frame.seen };
+}
+
+async function sharing() {
+  const tabs = await withTimeout(sharedConnections(), 60_000, "6b");
+  log(`6b: ${tabs.connections} connections for ${SHARE_FRAMES} frames`);
+  const taken = await withTimeout(takeovers(), 300_000, "6a");
+  log(`6a: median ${median(taken.latencies).toFixed(1)} ms, p95 ${percentile(taken.latencies, 95).toFixed(1)} ms`);
+  await post("result", {
+    group: "sharing",
+    row: "6a",
+    workload: `takeover after the leader's frame goes (${SHARE_LIVE_FRAMES} frames sharing a stream of one event per ${STEADY.interval} ms, ${TAKEOVERS} takeovers): until the new leader delivers`,
+    medianMs: median(taken.latencies),
+    p95Ms: percentile(taken.latencies, 95),
+    takeovers: taken.latencies.length,
+    lost: taken.lost,
+    duplicated: taken.duplicated,
+    events: taken.events,
+    connections: taken.connections,
+  });
+  await post("result", {
+    group: "sharing",
+    row: "6b",
+    workload: `server connections for ${SHARE_FRAMES} frames sharing one stream (share option)`,
+    connections: tabs.connections,
+    lost: tabs.lost,
+    duplicated: tabs.duplicated,
+  });
+}
+
+// ---------------------------------------------------------------------------------
+
+const groups = { throughput, parser, memory, recovery, sharing };
 
 async function main() {
   if (typeof globalThis.gc !== "function") {
