@@ -3,13 +3,16 @@
 // numbers with gaps and duplicates counted, and the controls that drop the
 // connection on the server's side. In a cluster (`make demo-cluster`) it also shows
 // which instance serves the tab, and can ask that instance to restart: the tab then
-// resumes on another one through nginx.
+// resumes on another one through nginx. The tabs of a browser share one connection
+// (the client's `share` option): the panel says whether this tab leads or follows, and
+// how many tabs share it.
 import { byId, h } from "./util.js";
 
 const STRIP = 14;
 const TITLES = { connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting", closed: "Closed" };
+const ROLES = { leader: "Leader", follower: "Follower", solo: "On its own" };
 
-export function connection({ clientId, tracker }) {
+export function connection({ streamKey, tracker }) {
   const badge = byId("badge");
   const badgeText = byId("badge-text");
   const stateBox = byId("conn-state");
@@ -28,6 +31,8 @@ export function connection({ clientId, tracker }) {
   const restartButton = byId("restart");
   const servedBy = byId("served-by");
   const instanceName = byId("instance");
+  const roleText = byId("role");
+  const tabsText = byId("tabs");
 
   let state = "connecting";
   let attempt = 0;
@@ -88,7 +93,7 @@ export function connection({ clientId, tracker }) {
   }
 
   async function drop(outageMs) {
-    const query = new URLSearchParams({ client: clientId });
+    const query = new URLSearchParams({ client: streamKey });
     if (outageMs) query.set("outage_ms", String(outageMs));
     if (outageMs) outageUntil = performance.now() + outageMs;
     try {
@@ -111,6 +116,12 @@ export function connection({ clientId, tracker }) {
   });
 
   return {
+    /** This tab's part in the shared connection, and how many tabs share it. */
+    sharing(role, tabs) {
+      roleText.textContent = ROLES[role] ?? role;
+      roleText.dataset.role = role;
+      tabsText.textContent = tabs === undefined ? "–" : String(tabs);
+    },
     /** The instance serving this tab (cluster only): `{instance, restartable}`. */
     instance(info) {
       instance = info.instance;

@@ -8,6 +8,11 @@
 //
 // Every feed event carries `seq` (= its id) in one global sequence; the Connection
 // panel checks that it continues without gaps or duplicates across reconnects.
+//
+// Every tab of the browser shares one connection (`share`): the leader's stream
+// relays to the others, and when the leader's tab closes another takes over and
+// resumes. A tab that joins an open stream has missed its `snapshot`: it takes one
+// from a one-shot client of its own, and until then keeps the events it hears.
 import init, { SseClient } from "/pkg/sse_wasm.js";
 import { connection } from "./connection.js";
 import { news, notifications } from "./feeds.js";
@@ -19,18 +24,48 @@ import { byId, randomId } from "./util.js";
 
 const clientId = randomId("tab");
 const tracker = new SequenceTracker();
+// The share's name: its Web Lock and BroadcastChannel are "sse-wasm:" + this.
+const SHARE = "sse-demo";
+// How long a tab waits for a snapshot on the shared stream before it asks for its own.
+const SNAPSHOT_WAIT_MS = 300;
+
+/**
+ * The stream's client key on the server (its Drop and outage controls act on it): one
+ * per browser, like the connection, so that any tab's button drops the shared stream.
+ */
+function sharedStreamKey() {
+  try {
+    let key = localStorage.getItem("sse-demo:stream");
+    if (!key) {
+      key = randomId("tabs");
+      localStorage.setItem("sse-demo:stream", key);
+    }
+    return key;
+  } catch {
+    return clientId;
+  }
+}
+
+/** How many clients share the connection: the lock's holder and those waiting for it. */
+async function tabsSharing() {
+  const locks = await navigator.locks?.query?.();
+  if (!locks) return undefined;
+  const name = `sse-wasm:${SHARE}`;
+  return [...locks.held, ...locks.pending].filter((lock) => lock.name === name).length;
+}
 
 async function main() {
   await init();
+  const streamKey = sharedStreamKey();
 
   const panels = {
     markets: markets(),
     news: news(),
     notifications: notifications(),
     status: status(),
-    connection: connection({ clientId, tracker }),
+    connection: connection({ streamKey, tracker }),
   };
-  const url = `/demo/stream?client=${encodeURIComponent(clientId)}`;
+  const url = `/demo/stream?client=${encodeURIComponent(streamKey)}`;
   byId("conn-url").textContent = "/demo/stream";
   byId("client-id").textContent = `this tab: ${clientId}`;
 
@@ -38,7 +73,11 @@ async function main() {
     // Short enough to watch: 0.5 s, 1 s, 2 s, … at most 8 s, each between half and
     // all of that ("equal" jitter).
     backoff: { initialMs: 500, maxMs: 8000, jitter: "equal" },
+    share: SHARE,
   });
+  const showSharing = async () => panels.connection.sharing(client.role, await tabsSharing());
+  showSharing();
+  setInterval(showSharing, 500);
   const states = [];
   client.onState((state, detail) => {
     states.push(state);
@@ -54,24 +93,43 @@ async function main() {
     instances.push(info.instance);
     panels.connection.instance(info);
   });
-  client.on("snapshot", (snapshot) => {
+  // Sequenced events heard before this tab has a snapshot, or null once it has one.
+  let waiting = [];
+  const snapshot = (snapshot) => {
     tracker.snapshot(snapshot.head);
     panels.markets.snapshot(snapshot.quotes);
     panels.news.snapshot(snapshot.news);
     panels.notifications.snapshot(snapshot.notifications);
     panels.status.snapshot(snapshot.status, snapshot.cpuHistory);
     panels.connection.snapshot(snapshot.head);
-  });
+    const heard = waiting ?? [];
+    waiting = null;
+    // What the snapshot already stands for is not shown again.
+    for (const [show, data, id] of heard) if (data.seq > snapshot.head) account(show, data, id);
+  };
+  client.on("snapshot", snapshot);
   client.on("resume", (info) => {
+    waiting = null;
     tracker.resume(info);
     panels.connection.resume(info);
   });
+  setTimeout(() => {
+    if (waiting === null) return;
+    // This tab joined a stream that had started: a one-shot client of its own gets a
+    // snapshot, and closes once it has it.
+    const once = new SseClient("/demo/stream", { endOnType: "snapshot" });
+    once.on("snapshot", (data) => waiting !== null && snapshot(data));
+  }, SNAPSHOT_WAIT_MS);
 
   /** Every sequenced event goes through the tracker first. */
-  const sequenced = (show) => (data, event) => {
+  const account = (show, data, id) => {
     const fit = tracker.see(data.seq);
-    panels.connection.event(data.seq, fit, event.lastEventId);
+    panels.connection.event(data.seq, fit, id);
     show(data);
+  };
+  const sequenced = (show) => (data, event) => {
+    if (waiting !== null) waiting.push([show, data, event.lastEventId]);
+    else account(show, data, event.lastEventId);
   };
   client.on("tick", sequenced((tick) => panels.markets.tick(tick)));
   client.on("news", sequenced((story) => panels.news.add(story)));

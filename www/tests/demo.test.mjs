@@ -1,8 +1,9 @@
 // The live demo (`make demo`) end to end: the real server serving www/ and the built
 // package, the page in headless Chromium, driven like a person would. The ticker
 // moves, the two-factor approval reaches the right user only, a dropped connection
-// and an outage resume with no gap and no duplicate, nothing is logged as an error,
-// and the page fits a laptop and a phone. Screenshots go to target/demo.png and
+// and an outage resume with no gap and no duplicate, three tabs share one connection
+// and survive the leader's tab closing, nothing is logged as an error, and the page
+// fits a laptop and a phone. Screenshots go to target/demo.png and
 // target/demo-phone.png (the README's docs/demo.png is a copy of the first).
 //
 // It starts its own sse-server (SSE_SERVER_BIN) so the generators and the drop
@@ -253,6 +254,65 @@ test("the page fits a laptop and a phone without sideways scrolling", async () =
     assert.deepEqual(phone.problems, []);
   } finally {
     await phone.page.close();
+  }
+});
+
+test("three tabs share one connection; the leader's tab closes and another takes over", async () => {
+  // A server of its own, so that the connections it counts are these tabs' alone.
+  const own = await demoServer();
+  const context = await browser.newContext({ viewport: LAPTOP });
+  try {
+    const tabs = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await context.newPage();
+      const problems = watchPage(page);
+      await page.goto(`${own.address}/`);
+      tabs.push({ page, problems });
+    }
+    const shown = (page) =>
+      page.evaluate(() => ({
+        role: demo.client.role,
+        roleText: document.getElementById("role").textContent,
+        tabs: document.getElementById("tabs").textContent,
+        connections: document.getElementById("connections").textContent,
+        quotes: document.querySelectorAll("#quotes .quote").length,
+        received: demo.tracker.received,
+      }));
+    const settled = async (pages, leaders) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const all = await Promise.all(pages.map(({ page }) => shown(page)));
+        const ready =
+          all.filter((s) => s.role === "leader").length === leaders &&
+          all.every((s) => s.tabs === String(pages.length) && s.connections === "1" && s.quotes === 5 && s.received >= 3);
+        if (ready) return all;
+        if (Date.now() > deadline) throw new Error(`the tabs did not settle: ${JSON.stringify(all)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const before = await settled(tabs, 1);
+    assert.deepEqual(before.map((s) => s.roleText).sort(), ["Follower", "Follower", "Leader"]);
+    await tabs[0].page.screenshot({ path: join(shots, "demo-shared.png") });
+
+    const leader = tabs[before.findIndex((s) => s.role === "leader")];
+    await leader.page.close();
+    const survivors = tabs.filter((tab) => tab !== leader);
+    const marks = await Promise.all(survivors.map(({ page }) => page.evaluate(() => demo.tracker.received)));
+    const after = await settled(survivors, 1);
+    assert.deepEqual(after.map((s) => s.roleText).sort(), ["Follower", "Leader"]);
+    // Events keep coming in every surviving tab, with no gap and no duplicate.
+    for (const [i, { page, problems }] of survivors.entries()) {
+      await page.waitForFunction((mark) => demo.tracker.received >= mark + 3, marks[i], { timeout: 15_000 });
+      const r = await readout(page);
+      assert.equal(r.gaps, 0, "gaps");
+      assert.equal(r.duplicates, 0, "duplicates");
+      assert.equal(r.shown.gaps, "0");
+      assert.equal(r.shown.duplicates, "0");
+      assert.deepEqual(problems, []);
+    }
+  } finally {
+    await context.close();
+    own.stop();
   }
 });
 
