@@ -39,7 +39,7 @@ else
 fi
 # The SseClient class is plain JS (src/bindings/js_client.js, declared in js.rs's
 # TypeScript section, with its options read by js_options.js and its sharing across tabs
-# in js_share.js) over the __sse* functions
+# in src/client/share.js) over the __sse* functions
 # the glue exports: both join the entry, and those functions stop being exports of the
 # package.
 glue="$PKG_DIR/sse_wasm.js"
@@ -54,7 +54,18 @@ if grep -q 'export class SseFetchSink' "$glue" || ! grep -q '^class SseFetchSink
     echo "pkg: the glue's SseFetchSink class is not where pkg.sh expects it" >&2
     exit 1
 fi
-{ echo; cat src/bindings/js_options.js src/bindings/js_share.js src/bindings/js_client.js; } >>"$glue"
+# The sharing protocol (src/client/share.js) is a module for the Rust face; here its
+# `export`s go, as the entry is one scope.
+{
+    echo
+    cat src/bindings/js_options.js
+    sed 's/^export //' src/client/share.js
+    cat src/bindings/js_client.js
+} >>"$glue"
+if grep -q '^export \(class SseShare\|const sseCanShare\)' "$glue"; then
+    echo "pkg: share.js's exports were not stripped" >&2
+    exit 1
+fi
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
 node scripts/inline-pkg.mjs "$PKG_DIR"

@@ -55,6 +55,37 @@ impl fmt::Display for ConnectionState {
     }
 }
 
+/// A client's part in a shared connection
+/// ([`SseClientBuilder::share`](crate::SseClientBuilder::share)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// It does not share (or cannot, where Web Locks or `BroadcastChannel` are
+    /// missing): it has a connection of its own.
+    Solo,
+    /// It holds the share's lock, and its connection serves every client of the share.
+    Leader,
+    /// It gets the leader's events, states and errors, and opens no connection.
+    Follower,
+}
+
+impl Role {
+    /// The name used by the npm API: `"solo"`, `"leader"` or `"follower"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Solo => "solo",
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything that can go wrong, reported on the error channel
 /// ([`on_error`](crate::SseClient::on_error)) or returned by the builder.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -90,7 +90,7 @@ pub use bindings::leptos;
 pub use bindings::yew;
 pub use client::{SseClient, SseClientBuilder, DEFAULT_RESUME_PARAM};
 pub use dispatch::Subscription;
-pub use event::{ConnectionState, SseError, SseEvent};
+pub use event::{ConnectionState, Role, SseError, SseEvent};
 #[cfg(feature = "test-hooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-hooks")))]
 pub use runtime::live_closures;

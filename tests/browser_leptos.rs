@@ -226,6 +226,55 @@ async fn components_under_one_provider_share_one_connection() {
     assert_eq!(server.connections().len(), 1);
 }
 
+/// Two providers of one share name stand for two tabs of an app: one connection
+/// serves both, and both go with the app.
+#[wasm_bindgen_test]
+async fn providers_of_one_share_name_share_one_connection() {
+    let (server, url) = mock_server("leptos-share");
+    let name = format!("share-{url}");
+    let root = mount_point();
+    let app = mount_to(root.clone(), move || {
+        let (first_url, first_name) = (url.clone(), name.clone());
+        view! {
+            <SseProvider url=first_url share=first_name>
+                <Reader prefix="a"/>
+            </SseProvider>
+            <SseProvider url share=name>
+                <Reader prefix="b"/>
+            </SseProvider>
+        }
+    });
+    let mut next = 1;
+    tick_until(
+        &server,
+        &mut next,
+        "both providers' readers to show events",
+        ms(5000),
+        || {
+            [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
+                .iter()
+                .all(|text| text.as_deref().is_some_and(|text| text != "-"))
+        },
+    )
+    .await;
+    ticks(&server, next, next);
+    wait_for_text(&root, "a-latest", &next.to_string(), ms(3000)).await;
+    wait_for_text(&root, "b-latest", &next.to_string(), ms(3000)).await;
+    let seen = server.connections();
+    assert_eq!(seen.len(), 1, "one connection for both providers: {seen:?}");
+    drop(app);
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
+    .await;
+    sleep_ms(300).await;
+    assert_eq!(
+        server.connections().len(),
+        1,
+        "nobody took over an app that went"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_component_that_goes_away_drops_its_subscriptions() {
     let (server, url) = mock_server("leptos-unsubscribe");

@@ -119,6 +119,27 @@ fn SharedFeed(props: &ShowProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct TwoProvidersProps {
+    options: SseOptions,
+    share: AttrValue,
+}
+
+/// Two providers of one share name, as two tabs of an app would have.
+#[function_component]
+fn TwoProviders(props: &TwoProvidersProps) -> Html {
+    html! {
+        <>
+            <SseProvider url={props.options.clone()} share={props.share.clone()}>
+                <Reader prefix="a"/>
+            </SseProvider>
+            <SseProvider url={props.options.clone()} share={props.share.clone()}>
+                <Reader prefix="b"/>
+            </SseProvider>
+        </>
+    }
+}
+
 /// One connection in the parent; a reader of it while `show` holds.
 #[function_component]
 fn ParentAndReader(props: &ShowProps) -> Html {
@@ -261,6 +282,45 @@ async fn a_component_that_goes_away_closes_its_own_connection() {
     .await;
     assert_eq!(text_by_id(&root, "still-here").as_deref(), Some("parent"));
     app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn providers_of_one_share_name_share_one_connection() {
+    let (server, url) = mock_server("yew-share");
+    let share = AttrValue::from(format!("share-{url}"));
+    let (root, app) = render::<TwoProviders>(TwoProvidersProps {
+        options: url.into(),
+        share,
+    });
+    let mut next = 1;
+    tick_until(
+        &server,
+        &mut next,
+        "both providers' readers to show events",
+        ms(5000),
+        || {
+            [text_by_id(&root, "a-latest"), text_by_id(&root, "b-latest")]
+                .iter()
+                .all(|text| text.as_deref().is_some_and(|text| text != "-"))
+        },
+    )
+    .await;
+    ticks(&server, next, next);
+    wait_for_text(&root, "a-latest", &next.to_string(), ms(3000)).await;
+    wait_for_text(&root, "b-latest", &next.to_string(), ms(3000)).await;
+    let seen = server.connections();
+    assert_eq!(seen.len(), 1, "one connection for both providers: {seen:?}");
+    app.destroy();
+    wait_for("the server to see the stream closed", ms(3000), || {
+        server.open_streams() == 0
+    })
+    .await;
+    sleep_ms(300).await;
+    assert_eq!(
+        server.connections().len(),
+        1,
+        "nobody took over an app that went"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -52,6 +52,15 @@ impl SseOptions {
         SseOptions { builder }
     }
 
+    /// The same options, sharing one connection among tabs under `name` when given (a
+    /// provider's `share` prop; see [`SseClientBuilder::share`]).
+    pub(crate) fn shared_as(self, name: Option<String>) -> Self {
+        match name {
+            Some(name) => SseOptions::new(self.builder.share(name)),
+            None => self,
+        }
+    }
+
     /// Opens the connection these options describe.
     pub(crate) fn connect(&self) -> Result<SseClient, SseError> {
         self.builder.clone().connect()

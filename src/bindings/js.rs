@@ -233,8 +233,8 @@ pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
 
 /// The hub of a new client (`js_hub.js`): its handlers, its key among the running
 /// clients (`client`) and, once it is closed, what it still answers. A client that
-/// follows a shared connection (`js_share.js`) has a hub and nothing else; one that
-/// connects gets its driver from [`open_client`].
+/// follows a shared connection (`src/client/share.js`) has a hub and nothing else; one
+/// that connects gets its driver from [`open_client`].
 #[wasm_bindgen(js_name = __sseHub, skip_typescript)]
 pub fn new_hub(json: bool, url: &str) -> JsValue {
     let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));

@@ -10,9 +10,9 @@
 // wasm only when an event type is new to the connection. Nothing of a client stays in
 // wasm's memory once it is closed, whether or not its garbage is ever collected.
 //
-// A client made with `share` (js_share.js, appended before this file) follows the
-// share's leader until it holds the share's lock: its hub gets the leader's events,
-// states and errors, and it connects only once it leads.
+// A client made with `share` (src/client/share.js, appended before this file)
+// follows the share's leader until it holds the share's lock: its hub gets the
+// leader's events, states and errors, and it connects only once it leads.
 
 const sseHandler = (method, handler) => {
   if (typeof handler !== "function") throw sseInvalid(`${method}: the handler must be a function`);
@@ -31,8 +31,8 @@ const sseLeave = (hub, link) => {
 
 export class SseClient {
   #hub;
-  // The client's role ("solo", "follower" or "leader") and its share (js_share.js),
-  // null when it connects on its own. A plain object that the hub's and the share's
+  // The client's role ("solo", "follower" or "leader") and its share
+  // (src/client/share.js), null when it connects on its own. A plain object that the hub's and the share's
   // callbacks hold instead of the client, so that a script can let go of a running
   // client as it can of an open EventSource.
   #link = { role: "solo", share: null };

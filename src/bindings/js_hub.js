@@ -127,9 +127,9 @@ export class Hub {
     this.endType = undefined;
     this.endData = undefined;
     this.close = noop;
-    // Sharing (js_share.js): while this client leads a share, the share that relays
-    // its events, states and errors to the other clients; `needed` holds the types
-    // they listen to, which the connection keeps listening to without handlers here.
+    // Sharing (src/client/share.js): while this client leads a share, the share that
+    // relays its events, states and errors to the other clients; `needed` holds the
+    // types they listen to, which the connection keeps listening to without handlers.
     this.relay = null;
     this.needed = new Set();
   }

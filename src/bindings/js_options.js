@@ -180,7 +180,7 @@ const sseEnds = (options) => {
   return [field("endOnType", "string", "a string"), field("endOnData", "string", "a string")];
 };
 
-// The share name of `share` (sharing one connection among tabs, js_share.js), or
+// The share name of `share` (sharing one connection among tabs, src/client/share.js), or
 // undefined when the client does not share: `true` shares by the stream's absolute URL.
 const sseShare = (options, href) => {
   if (options === undefined || options === null || !sseIsRecord(options)) return undefined;

@@ -376,9 +376,14 @@ pub fn SseProvider(
     /// every option.
     #[prop(into)]
     url: SseOptions,
+    /// Share the connection with the providers and clients of this name in every tab
+    /// of the browser too ([`SseClientBuilder::share`](crate::SseClientBuilder::share)):
+    /// one tab connects, the others follow it.
+    #[prop(optional, into)]
+    share: Option<String>,
     /// The components that share the connection.
     children: Children,
 ) -> impl IntoView {
-    provide_sse(url);
+    provide_sse(url.shared_as(share));
     children()
 }

@@ -347,6 +347,11 @@ pub struct SseProviderProps {
     /// The stream: a URL, or an [`SseClientBuilder`] with every option. A change opens
     /// a new connection.
     pub url: SseOptions,
+    /// Share the connection with the providers and clients of this name in every tab
+    /// of the browser too ([`SseClientBuilder::share`](crate::SseClientBuilder::share)):
+    /// one tab connects, the others follow it.
+    #[prop_or_default]
+    pub share: Option<AttrValue>,
     /// The components that share the connection.
     #[prop_or_default]
     pub children: Html,
@@ -384,7 +389,8 @@ pub struct SseProviderProps {
 /// ```
 #[function_component]
 pub fn SseProvider(props: &SseProviderProps) -> Html {
-    let sse = use_sse(props.url.clone());
+    let options = props.url.clone();
+    let sse = use_sse(options.shared_as(props.share.as_ref().map(|name| name.to_string())));
     html! {
         <ContextProvider<UseSseHandle> context={sse}>
             { props.children.clone() }

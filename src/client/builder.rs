@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use super::delivery::RustDelivery;
 use super::driver::{Config, Driver};
+use super::link::Link;
+#[cfg(feature = "share")]
+use super::share::Shared;
 use super::SseClient;
 use crate::backoff::Backoff;
 use crate::delivery::StreamEnd;
@@ -49,6 +52,8 @@ pub struct SseClientBuilder {
     header_fn: Option<HeaderFn>,
     max_event_size: usize,
     end: StreamEnd,
+    #[cfg(feature = "share")]
+    share: Option<String>,
 }
 
 impl SseClientBuilder {
@@ -69,6 +74,8 @@ impl SseClientBuilder {
             header_fn: None,
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
             end: StreamEnd::default(),
+            #[cfg(feature = "share")]
+            share: None,
         }
     }
 
@@ -243,6 +250,33 @@ impl SseClientBuilder {
         self
     }
 
+    /// Share one connection with every client of this name in every tab, window and
+    /// same-origin frame of the browser profile (feature `share`, on by default).
+    ///
+    /// One client leads: it holds the Web Lock `sse-wasm:` + `name`, connects with its
+    /// own options and relays every event, state and error over the
+    /// `BroadcastChannel` of the same name; the others ([`Role::Follower`](crate::Role))
+    /// open no connection and get every event of their types, in server order, with
+    /// the same data and last event id. When the leader's tab goes (or its client is
+    /// closed or dropped) the next client in line takes over and resumes from the
+    /// newest id any of them saw. Give every client of a name the same URL and options:
+    /// the leader's apply. Where Web Locks or `BroadcastChannel` are missing the client
+    /// connects on its own ([`Role::Solo`](crate::Role)). The npm API's `share` option
+    /// speaks the same protocol.
+    ///
+    /// ```no_run
+    /// # use sse_wasm::SseClient;
+    /// let prices = SseClient::builder("/prices").share("prices").connect()?;
+    /// println!("{}", prices.role()); // "leader" in one tab, "follower" in the others
+    /// # Ok::<(), sse_wasm::SseError>(())
+    /// ```
+    #[cfg(feature = "share")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "share")))]
+    pub fn share(mut self, name: impl Into<String>) -> Self {
+        self.share = Some(name.into());
+        self
+    }
+
     /// Whether the options ask for `fetch`, or an error when they ask for more than the
     /// chosen transport can do.
     fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
@@ -310,6 +344,10 @@ impl SseClientBuilder {
     /// [`SseError::Invalid`] saying what is wrong.
     pub(crate) fn validate(mut self) -> Result<(Config, Machine), SseError> {
         self.backoff.validate()?;
+        #[cfg(feature = "share")]
+        if self.share.as_deref() == Some("") {
+            return Err(SseError::invalid("share: expected a non-empty share name"));
+        }
         if self.resume_param.is_empty() {
             return Err(SseError::invalid("resume_param: expected a non-empty name"));
         }
@@ -343,13 +381,21 @@ impl SseClientBuilder {
     /// timeout, or a method, body or header the transport cannot send.
     pub fn connect(self) -> Result<SseClient, SseError> {
         let end = self.end.clone();
+        #[cfg(feature = "share")]
+        let share = self.share.clone();
         let (config, machine) = self.validate()?;
         let delivery = RustDelivery::new(end);
+        // Without Web Locks or BroadcastChannel: a connection of its own.
+        #[cfg(feature = "share")]
+        if let Some(name) = share.filter(|_| Shared::possible()) {
+            let shared = Shared::join(&name, config, machine, delivery.clone());
+            return Ok(SseClient::new(Link::Shared(shared), delivery));
+        }
         let driver = Driver::start(config, machine, delivery.clone());
         // Events arrive in later tasks, so the delivery knows its driver in time to
         // close it at the end of the stream.
         delivery.attach(&driver);
-        Ok(SseClient::new(driver, delivery))
+        Ok(SseClient::new(Link::Solo(driver), delivery))
     }
 }
 
@@ -378,6 +424,17 @@ impl PartialEq for SseClientBuilder {
             && self.headers == other.headers
             && self.max_event_size == other.max_event_size
             && self.end == other.end
+            && self.shared_by() == other.shared_by()
+    }
+}
+
+impl SseClientBuilder {
+    /// The share name, if the client shares.
+    fn shared_by(&self) -> Option<&str> {
+        #[cfg(feature = "share")]
+        return self.share.as_deref();
+        #[cfg(not(feature = "share"))]
+        None
     }
 }
 
@@ -399,6 +456,7 @@ impl fmt::Debug for SseClientBuilder {
             .field("header_fn", &self.header_fn.as_ref().map(|_| "<function>"))
             .field("max_event_size", &self.max_event_size)
             .field("end", &self.end)
+            .field("share", &self.shared_by())
             .finish()
     }
 }

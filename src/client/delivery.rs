@@ -25,6 +25,13 @@ pub(crate) struct RustDelivery {
     /// How the stream ends cleanly, and the driver to close when it does.
     end: StreamEnd,
     driver: RefCell<Weak<Driver>>,
+    /// While its client leads a share: where the connection is relayed.
+    #[cfg(feature = "share")]
+    pub(crate) relay: super::share::Relay,
+    /// The types the other clients of a share listen to, which a leader's connection
+    /// hears whether or not it has handlers for them.
+    #[cfg(feature = "share")]
+    relayed_types: RefCell<Vec<String>>,
 }
 
 /// What the current connection's events told so far.
@@ -52,7 +59,43 @@ impl RustDelivery {
             connection: RefCell::default(),
             end,
             driver: RefCell::default(),
+            #[cfg(feature = "share")]
+            relay: super::share::Relay::default(),
+            #[cfg(feature = "share")]
+            relayed_types: RefCell::default(),
         })
+    }
+
+    /// Whether the other clients of a share listen to `event_type`.
+    #[cfg(feature = "share")]
+    pub(crate) fn relays(&self, event_type: &str) -> bool {
+        let types = self.relayed_types.borrow();
+        types.iter().any(|relayed| relayed == event_type)
+    }
+
+    /// Another client of the share listens to `event_type`; `true` if it is new.
+    #[cfg(feature = "share")]
+    pub(crate) fn relay_type(&self, event_type: &str) -> bool {
+        if self.relays(event_type) {
+            return false;
+        }
+        self.relayed_types.borrow_mut().push(event_type.to_owned());
+        true
+    }
+
+    /// An event the share's leader relayed, for a follower's handlers; `true` when it
+    /// ends this client's stream (its own `end_on_type` / `end_on_data`).
+    #[cfg(feature = "share")]
+    pub(crate) fn follow(&self, event_type: &str, data: &str, id: &str) -> bool {
+        let verdict = self.end.verdict(event_type, data);
+        if verdict != EndVerdict::Close {
+            self.dispatcher.deliver_event(&Incoming {
+                event_type,
+                data,
+                last_event_id: &|| id.to_owned(),
+            });
+        }
+        verdict != EndVerdict::GoOn
     }
 
     /// The driver this delivery closes at the end of the stream.
@@ -70,6 +113,9 @@ impl RustDelivery {
     fn deliver_or_end(&self, incoming: &Incoming<'_>) {
         let verdict = self.end.verdict(incoming.event_type, incoming.data);
         if verdict != EndVerdict::Close {
+            #[cfg(feature = "share")]
+            self.relay
+                .event(incoming.event_type, incoming.data, incoming.last_event_id);
             self.dispatcher.deliver_event(incoming);
         }
         if verdict != EndVerdict::GoOn {
@@ -140,7 +186,12 @@ impl Delivery for RustDelivery {
 
     fn event_types(&self) -> Vec<String> {
         let mut types = self.dispatcher.registry().event_types();
-        for event_type in self.end.event_types() {
+        #[cfg(feature = "share")]
+        let relayed = self.relayed_types.borrow().clone();
+        #[cfg(not(feature = "share"))]
+        let relayed = Vec::<String>::new();
+        let end = self.end.event_types();
+        for event_type in end.chain(relayed.iter().map(String::as_str)) {
             if !types.iter().any(|listened| listened == event_type) {
                 types.push(event_type.to_owned());
             }
@@ -178,7 +229,12 @@ impl Delivery for RustDelivery {
             view.delivered = true;
             keep_id(&mut view.id, event.last_event_id);
         }
-        if !self.watches(event.event_type)
+        #[cfg(feature = "share")]
+        let relaying = self.relay.active();
+        #[cfg(not(feature = "share"))]
+        let relaying = false;
+        if !relaying
+            && !self.watches(event.event_type)
             && !self
                 .dispatcher
                 .registry()
@@ -204,10 +260,14 @@ impl Delivery for RustDelivery {
     fn flush(&self) {}
 
     fn state(&self, state: ConnectionState) {
+        #[cfg(feature = "share")]
+        self.relay.state(state);
         self.dispatcher.deliver(Queued::State(state));
     }
 
     fn error(&self, error: &SseError) {
+        #[cfg(feature = "share")]
+        self.relay.error(error);
         self.dispatcher.deliver(Queued::Error(error.clone()));
     }
 }

@@ -13,15 +13,18 @@ use serde::de::DeserializeOwned;
 mod builder;
 mod delivery;
 pub(crate) mod driver;
+mod link;
+#[cfg(feature = "share")]
+mod share;
 
 pub use builder::{SseClientBuilder, DEFAULT_RESUME_PARAM};
 
 #[cfg(feature = "json")]
 use crate::decode;
 use crate::dispatch::{HandlerId, Incoming, Removed, Subscription, Unsubscribe};
-use crate::event::{ConnectionState, SseError, SseEvent};
+use crate::event::{ConnectionState, Role, SseError, SseEvent};
 use delivery::RustDelivery;
-use driver::Driver;
+use link::Link;
 
 /// A Server-Sent Events connection that reconnects with backoff and resumes where it
 /// left off.
@@ -52,7 +55,7 @@ pub struct SseClient {
 
 /// What the handles share; dropping it drops the driver, which closes the connection.
 struct Inner {
-    driver: Rc<Driver>,
+    link: Link,
     delivery: Rc<RustDelivery>,
 }
 
@@ -68,9 +71,9 @@ impl SseClient {
         SseClient::builder(url).connect()
     }
 
-    pub(super) fn new(driver: Rc<Driver>, delivery: Rc<RustDelivery>) -> SseClient {
+    pub(super) fn new(link: Link, delivery: Rc<RustDelivery>) -> SseClient {
         SseClient {
-            inner: Rc::new(Inner { driver, delivery }),
+            inner: Rc::new(Inner { link, delivery }),
         }
     }
 
@@ -175,28 +178,35 @@ impl SseClient {
     /// Drops the current connection and connects again now, resuming from the last
     /// event id. Reports no error; does nothing once closed.
     pub fn reconnect(&self) {
-        self.inner.driver.reconnect();
+        self.inner.link.reconnect();
     }
 
     /// Closes the connection for good: cancels any pending retry, makes no further
     /// request, and reports [`ConnectionState::Closed`] once.
     pub fn close(&self) {
-        self.inner.driver.close();
+        self.inner.link.close();
     }
 
     /// The current state.
     pub fn state(&self) -> ConnectionState {
-        self.inner.driver.state()
+        self.inner.link.state()
     }
 
     /// The last event id seen (or given as an option); empty until there is one.
     pub fn last_event_id(&self) -> String {
-        self.inner.driver.last_event_id()
+        self.inner.link.last_event_id()
     }
 
     /// The absolute URL of the stream, without the resume parameter.
     pub fn url(&self) -> String {
-        self.inner.driver.url().to_owned()
+        self.inner.link.url().to_owned()
+    }
+
+    /// [`Role::Solo`] unless the client shares
+    /// ([`share`](SseClientBuilder::share)): then [`Role::Follower`] until it holds the
+    /// share's lock, and [`Role::Leader`] while its connection serves the share.
+    pub fn role(&self) -> Role {
+        self.inner.link.role()
     }
 
     fn unsubscriber(&self) -> Weak<dyn Unsubscribe> {
@@ -215,7 +225,7 @@ impl SseClient {
             .registry()
             .add_event(event_type, Box::new(handler));
         if first {
-            self.inner.driver.listen(event_type);
+            self.inner.link.listen(event_type);
         }
         id
     }
@@ -233,7 +243,7 @@ impl SseClient {
 impl std::fmt::Debug for SseClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SseClient")
-            .field("url", &self.inner.driver.url())
+            .field("url", &self.inner.link.url())
             .field("state", &self.state())
             .finish_non_exhaustive()
     }
@@ -245,7 +255,7 @@ impl Unsubscribe for Inner {
         if let Removed::LastOfType(event_type) = removed {
             // A type the end of the stream can come in stays listened to.
             if !self.delivery.watches(&event_type) {
-                self.driver.unlisten(&event_type);
+                self.link.unlisten(&event_type);
             }
         }
     }

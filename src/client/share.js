@@ -1,12 +1,14 @@
 // One connection for every client of a share name, in every tab, window and
 // same-origin frame of the browser profile (the `share` option; the contract is in
-// DESIGN.md, "Sharing across tabs"). scripts/pkg.sh appends this file to the package's
-// entry, after js_options.js and before js_client.js; it is not a module of its own.
+// DESIGN.md, "Sharing across tabs"). Both faces use it: the Rust client imports it
+// (src/client/share.rs), and scripts/pkg.sh appends it, without its `export`s, to the
+// npm package's entry, after js_options.js and before js_client.js.
 //
 // The client that holds the Web Lock "sse-wasm:" + name leads: it connects with its own
-// options, and its hub (js_hub.js) relays every event (type, raw data, id), state and
-// error over the BroadcastChannel of the same name. The others follow: their hubs hand
-// the relayed events to their own handlers, decoding for themselves. Each waits in the
+// options, and its hub relays every event (type, raw data, id), state and error over
+// the BroadcastChannel of the same name (the npm face's hub is js_hub.js; the Rust
+// face's is a few functions of share.rs). The others follow: their hubs hand the
+// relayed events to their own handlers, decoding for themselves. Each waits in the
 // lock's queue, so when the leader's tab goes (or its client closes) the next in line
 // takes over, resuming from the newest id any client saw: relayed events carry a
 // sequence number, and the new leader asks the others for theirs before it connects.
@@ -18,7 +20,7 @@
 //   ask                    a new leader wants to know where everyone is
 //   have {seq, id, types}  an answer to ask
 //   event {seq, type, data, id}, state {name, attempt, delayMs}, error {kind, message,
-//   status}                the leader's connection, relayed
+//   status, detail}        the leader's connection, relayed
 //   reconnect              a follower's reconnect(): the leader reconnects
 //   bye                    a client closed (a leader's bye hands the connection over)
 
@@ -27,7 +29,7 @@ const SSE_ASK_MS = 150;
 
 // Whether this context can share: Web Locks and BroadcastChannel (old browsers and
 // some workers have neither; their clients connect on their own, role "solo").
-const sseCanShare = () =>
+export const sseCanShare = () =>
   typeof BroadcastChannel === "function" &&
   typeof navigator === "object" &&
   typeof navigator.locks?.request === "function";
@@ -37,8 +39,10 @@ const sseMemberKey = () =>
     ? crypto.randomUUID()
     : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
-class SseShare {
-  // `hub` is the client's hub; `on` is what the client does at the share's turns:
+export class SseShare {
+  // `hub` is the client's hub (handled(), needed, entry(type), follow(type, data, id),
+  // state(name, attempt, delayMs), error(kind, message, status, detail), relay); `on`
+  // is what the client does at the share's turns:
   // lead(lastEventId) connects, listen(type) listens on the led connection,
   // reconnect() reconnects it, end() closes this client because the shared
   // connection ended for good.
@@ -194,7 +198,7 @@ class SseShare {
         this.hub.state(message.name, message.attempt, message.delayMs);
         break;
       case "error":
-        this.hub.error(message.kind, message.message, message.status);
+        this.hub.error(message.kind, message.message, message.status, message.detail);
         break;
     }
   }
@@ -222,8 +226,10 @@ class SseShare {
     }
   }
 
-  error(kind, message, status) {
-    this.post({ t: "error", kind, message, status });
+  // `detail`, from the Rust face: the Content-Type, the idle timeout in ms or the
+  // attempts made, for a Rust follower's typed error.
+  error(kind, message, status, detail) {
+    this.post({ t: "error", kind, message, status, detail });
   }
 
   // ---- this client
