@@ -3,15 +3,43 @@
 //! `pagehide` / `pageshow` on the window. Workers have no document, so they hear
 //! `online` only.
 //!
-//! One closure listens to every one of them; a [`Page`] is owned by its driver and
-//! removes its listeners, then frees the closure, when it is dropped.
+//! One closure listens to every one of them; a [`Page`] is owned by its driver and, as
+//! a `transport/listener.rs` listener does, removes its listeners and frees the closure
+//! when it is dropped. The bindings are imported on `globalThis` and its `document`
+//! directly (no `js_sys::global()`, no `Reflect`): the npm package pays a few hundred
+//! bytes for the page's life, not kilobytes.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::delivery::NativeListener;
 use crate::runtime::Tracked;
-use crate::transport::listener::Listener;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = globalThis, js_name = addEventListener)]
+    fn add_global_listener(event_type: &str, listener: &js_sys::Function);
+    #[wasm_bindgen(js_namespace = globalThis, js_name = removeEventListener)]
+    fn remove_global_listener(event_type: &str, listener: &js_sys::Function);
+
+    /// The window's document; in a worker there is none, and using it throws.
+    #[wasm_bindgen(js_namespace = globalThis, js_name = document)]
+    type GlobalDocument;
+    #[wasm_bindgen(catch, static_method_of = GlobalDocument, js_name = addEventListener)]
+    fn add_document_listener(event_type: &str, listener: &js_sys::Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, static_method_of = GlobalDocument, js_name = removeEventListener)]
+    fn remove_document_listener(
+        event_type: &str,
+        listener: &js_sys::Function,
+    ) -> Result<(), JsValue>;
+    /// `document.hidden`: `visibilityState` is `"hidden"`.
+    #[wasm_bindgen(catch, static_method_of = GlobalDocument, getter)]
+    fn hidden() -> Result<bool, JsValue>;
+
+    /// `pagehide` and `pageshow` events.
+    type PageTransitionEvent;
+    #[wasm_bindgen(method, getter)]
+    fn persisted(this: &PageTransitionEvent) -> Option<bool>;
+}
 
 /// What happened to the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +56,14 @@ pub(crate) enum PageEvent {
     Restored,
 }
 
+/// The events the global object is listened to for.
+const GLOBAL_EVENTS: [&str; 3] = ["online", "pagehide", "pageshow"];
+
 /// The page's listeners, removed when dropped.
 pub(crate) struct Page {
-    // Dropped in this order: the listeners are removed before their closure is freed.
-    _listeners: Vec<Listener>,
-    _closure: Tracked<dyn FnMut(web_sys::Event)>,
+    closure: Tracked<dyn FnMut(web_sys::Event)>,
+    /// Whether there is a document (a window, not a worker), listened to as well.
+    document: bool,
 }
 
 impl Page {
@@ -40,59 +71,54 @@ impl Page {
     pub(crate) fn listen(mut on_event: impl FnMut(PageEvent) + 'static) -> Page {
         let closure = Tracked::new(Closure::<dyn FnMut(web_sys::Event)>::new(
             move |event: web_sys::Event| {
+                let persisted = || {
+                    event
+                        .unchecked_ref::<PageTransitionEvent>()
+                        .persisted()
+                        .unwrap_or(false)
+                };
                 let page_event = match event.type_().as_str() {
                     "online" => PageEvent::Online,
                     "visibilitychange" if hidden() => PageEvent::Hidden,
                     "visibilitychange" => PageEvent::Visible,
-                    "pagehide" if persisted(&event) => PageEvent::Frozen,
-                    "pageshow" if persisted(&event) => PageEvent::Restored,
+                    "pagehide" if persisted() => PageEvent::Frozen,
+                    "pageshow" if persisted() => PageEvent::Restored,
                     _ => return,
                 };
                 on_event(page_event);
             },
         ));
-        let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-        let listen = |target: &web_sys::EventTarget, event_type: &str| {
-            let function = NativeListener::function(closure.function().clone());
-            Listener::new(target, event_type, function)
+        let function = closure.function();
+        // No document: a worker, where `pagehide` and `pageshow` never come either.
+        let document = GlobalDocument::add_document_listener("visibilitychange", function).is_ok();
+        let global_events = if document {
+            &GLOBAL_EVENTS[..]
+        } else {
+            &GLOBAL_EVENTS[..1]
         };
-        let mut listeners = vec![listen(&global, "online")];
-        if let Some(document) = document() {
-            listeners.push(listen(&document, "visibilitychange"));
-            listeners.push(listen(&global, "pagehide"));
-            listeners.push(listen(&global, "pageshow"));
+        for event_type in global_events {
+            add_global_listener(event_type, function);
         }
-        Page {
-            _listeners: listeners,
-            _closure: closure,
+        Page { closure, document }
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let function = self.closure.function();
+        if self.document {
+            let _ = GlobalDocument::remove_document_listener("visibilitychange", function);
+            for event_type in GLOBAL_EVENTS {
+                remove_global_listener(event_type, function);
+            }
+        } else {
+            remove_global_listener(GLOBAL_EVENTS[0], function);
         }
     }
 }
 
-/// Whether the page is hidden (`document.visibilityState` is `"hidden"`); never in a
-/// worker.
+/// Whether the page is hidden (`document.hidden`: its `visibilityState` is
+/// `"hidden"`); never in a worker.
 pub(crate) fn hidden() -> bool {
-    document().is_some_and(|document| {
-        js_sys::Reflect::get(&document, &JsValue::from_str("visibilityState"))
-            .ok()
-            .and_then(|state| state.as_string())
-            .is_some_and(|state| state == "hidden")
-    })
-}
-
-/// The window's document, or `None` in a worker.
-fn document() -> Option<web_sys::EventTarget> {
-    let document = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("document")).ok()?;
-    document
-        .is_object()
-        .then(|| document.unchecked_into::<web_sys::EventTarget>())
-}
-
-/// A `pagehide` or `pageshow` event's `persisted`: the page goes into, or comes from,
-/// the back/forward cache.
-fn persisted(event: &web_sys::Event) -> bool {
-    js_sys::Reflect::get(event, &JsValue::from_str("persisted"))
-        .ok()
-        .and_then(|persisted| persisted.as_bool())
-        .unwrap_or(false)
+    GlobalDocument::hidden().unwrap_or(false)
 }

@@ -14,7 +14,7 @@ use crate::parser::ParsedEvent;
 
 pub(crate) mod eventsource;
 pub(crate) mod fetch;
-pub(crate) mod listener;
+mod listener;
 pub(crate) mod status;
 
 /// How a client reaches its server.
