@@ -214,6 +214,57 @@ test("a client keeps no page out of the back/forward cache and resumes from the 
   }
 });
 
+test("in a worker only online applies: the client runs, is never paused, and online skips the wait", async (env) => {
+  const { page, problems } = await freshPage(env);
+  const session = sessionName("worker");
+  const result = await page.evaluate(async (session) => {
+    const origin = location.origin;
+    const source = `
+      import init, { SseClient } from "${origin}/pkg/sse_wasm.js";
+      await init();
+      const client = new SseClient("${origin}/sse?session=${session}&fail_status=500&fail_first=1&count=3&then=hold", {
+        backoff: { initialMs: 20000, jitter: "none" },
+        pauseWhenHiddenMs: 0,
+      });
+      const seqs = [];
+      client.onState((state) => {
+        postMessage({ state });
+        if (state === "reconnecting") setTimeout(() => self.dispatchEvent(new Event("online")), 300);
+      });
+      client.on("message", (data) => {
+        seqs.push(data.seq);
+        if (seqs.length === 3) {
+          postMessage({ seqs, state: client.state });
+          client.close();
+        }
+      });
+    `;
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const worker = new Worker(url, { type: "module" });
+    try {
+      return await new Promise((resolve, reject) => {
+        const states = [];
+        worker.onerror = (event) => reject(new Error(`worker: ${event.message}`));
+        worker.onmessage = ({ data }) => (data.seqs ? resolve({ states, ...data }) : states.push(data.state));
+        setTimeout(() => reject(new Error(`timed out; states so far: ${states}`)), 8000);
+      });
+    } finally {
+      worker.terminate();
+    }
+  }, session);
+  assert.deepEqual(result.seqs, [1, 2, 3]);
+  assert.equal(result.state, "open");
+  assert.deepEqual(result.states, ["reconnecting", "connecting", "open"]);
+  const seen = await stats(env, session);
+  assert.deepEqual(
+    seen.connections.map((c) => c.status),
+    [500, 200],
+  );
+  assert.ok(seen.connections[1].at_ms - seen.connections[0].at_ms < 2000, JSON.stringify(seen));
+  assert.deepEqual(unexpected(problems), []);
+  await page.close();
+});
+
 await run({
   setup: async () => {
     const server = await startServer(["--www", join(root, "www"), "--pkg", join(root, "pkg")]);
