@@ -526,6 +526,28 @@ async fn pause_when_hidden_pauses_a_hidden_page_and_resumes_from_the_last_id() {
 }
 
 #[wasm_bindgen_test]
+async fn a_client_made_on_a_hidden_page_pauses_after_the_wait_too() {
+    let session = new_session("hidden-from-start");
+    let hidden = Hidden::new();
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&count=20&interval=40&then=hold"
+    )))
+    .pause_when_hidden(Some(ms(300)))
+    .connect()
+    .unwrap();
+    let (seqs, _s) = record_seqs(&client, "message");
+    wait_for("the pause", ms(3000), || {
+        client.state() == ConnectionState::Paused
+    })
+    .await;
+    drop(hidden);
+    wait_for("all twenty events", ms(8000), || seqs.len() == 20).await;
+    assert_eq!(seqs.get(), (1..=20).collect::<Vec<_>>());
+    assert_eq!(stats(&session).await.connections.len(), 2);
+    client.close();
+}
+
+#[wasm_bindgen_test]
 async fn reconnect_and_close_while_paused() {
     let baseline = live_closures();
     let session = new_session("paused-reconnect");

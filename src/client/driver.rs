@@ -243,7 +243,11 @@ impl Driver {
                 self.step(Input::Resume);
             }
             PageEvent::Frozen => self.step(Input::Pause),
-            PageEvent::Restored => self.step(Input::Resume),
+            PageEvent::Restored => {
+                self.step(Input::Resume);
+                // Restored but hidden (a background tab): hidden from now on.
+                self.start_pause_timer();
+            }
         }
     }
 
