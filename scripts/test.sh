@@ -291,7 +291,7 @@ run_step test "js: options checks (node)" node "$ROOT/www/tests/options.test.mjs
 if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/pkg.sh"; then
     run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
     run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"
-    # online, pauseWhenHiddenMs with a really hidden tab, the back/forward cache.
+    # online, pauseWhenHiddenMs, the back/forward cache, a worker.
     run_step test "js: page lifecycle" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/lifecycle.test.mjs"
     run_step test "js: Vite app" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/vite-app.test.mjs"
     run_step test "js: bundlers (webpack, esbuild)" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/bundlers.test.mjs"
