@@ -292,6 +292,8 @@ if run_step check "npm package (make pkg)" env SKIP_SETUP=1 bash "$ROOT/scripts/
     run_step test "js: types (tsc --strict)" node "$ROOT/www/tests/types.test.mjs"
     run_step test "js: npm API in a page" node "$ROOT/www/tests/npm-api.test.mjs"
     run_step test "js: sharing across tabs" node "$ROOT/www/tests/share.test.mjs"
+    # online, pauseWhenHiddenMs, the back/forward cache, a worker.
+    run_step test "js: page lifecycle" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/lifecycle.test.mjs"
     run_step test "js: Vite app" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/vite-app.test.mjs"
     run_step test "js: bundlers (webpack, esbuild)" env SSE_SERVER_BIN="$SERVER_BIN" node "$ROOT/www/tests/bundlers.test.mjs"
     run_step test "js: strict CSP (both entries)" node "$ROOT/www/tests/csp.test.mjs"

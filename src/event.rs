@@ -31,19 +31,26 @@ pub enum ConnectionState {
         /// The wait before the next request, jitter and server floors included.
         delay: Duration,
     },
+    /// The page has been hidden for longer than
+    /// [`pause_when_hidden`](crate::SseClientBuilder::pause_when_hidden) allows, or it
+    /// went into the back/forward cache: the connection is closed, and it is made
+    /// again, resuming from the last event id, when the page is visible (or restored)
+    /// again.
+    Paused,
     /// Closed for good: by [`close`](crate::SseClient::close), by dropping the last
     /// handle, by a fatal failure or by running out of retries.
     Closed,
 }
 
 impl ConnectionState {
-    /// The name used by the npm API: `"connecting"`, `"open"`, `"reconnecting"` or
-    /// `"closed"`.
+    /// The name used by the npm API: `"connecting"`, `"open"`, `"reconnecting"`,
+    /// `"paused"` or `"closed"`; `Display` prints the same.
     pub fn as_str(&self) -> &'static str {
         match self {
             ConnectionState::Connecting => "connecting",
             ConnectionState::Open => "open",
             ConnectionState::Reconnecting { .. } => "reconnecting",
+            ConnectionState::Paused => "paused",
             ConnectionState::Closed => "closed",
         }
     }
@@ -256,5 +263,7 @@ mod tests {
         };
         assert_eq!(reconnecting.as_str(), "reconnecting");
         assert_eq!(ConnectionState::Open.to_string(), "open");
+        assert_eq!(ConnectionState::Paused.as_str(), "paused");
+        assert_eq!(ConnectionState::Paused.to_string(), "paused");
     }
 }

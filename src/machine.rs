@@ -5,6 +5,9 @@
 //! connecting --retryable failure--> reconnecting
 //! any --fatal failure or retries exhausted--> closed
 //! any --close() or last handle dropped--> closed
+//! reconnecting --online / page visible (wake)--> connecting   (the attempt count is kept)
+//! any but closed --page hidden too long / into the back-forward cache (pause)--> paused
+//! paused --page visible or restored (resume), reconnect()--> connecting
 //! ```
 //!
 //! Time and the random draw for jitter are arguments, so every transition is tested
@@ -47,6 +50,9 @@ pub(crate) enum Effect {
     Wait(Duration),
     /// Let go of everything; the machine is closed.
     Stop,
+    /// Let go of the current connection and its timers; the machine is paused until
+    /// [`Machine::resume`] (or a reconnect or a close).
+    Suspend,
     /// Hand a state change to the handlers.
     State(ConnectionState),
     /// Hand an error to the handlers.
@@ -100,6 +106,44 @@ impl Machine {
         self.connect()
     }
 
+    /// The network came back, or the page became visible: a client waiting out a
+    /// backoff delay connects now. The attempt count is kept, so a failure of this
+    /// request waits the next delay. In any other state (paused included) nothing
+    /// happens.
+    pub(crate) fn wake(&mut self) -> Effects {
+        match self.state {
+            ConnectionState::Reconnecting { .. } => self.connect(),
+            _ => Effects::new(),
+        }
+    }
+
+    /// The page has been hidden too long, or went into the back/forward cache: let go
+    /// of the connection (or the pending retry) until [`resume`](Self::resume). Nothing
+    /// happens once closed or already paused.
+    pub(crate) fn pause(&mut self) -> Effects {
+        let mut effects = Effects::new();
+        if matches!(
+            self.state,
+            ConnectionState::Closed | ConnectionState::Paused
+        ) {
+            return effects;
+        }
+        // As for reconnect(): the connection was let go, not lost.
+        self.retry.on_abandon();
+        self.set_state(ConnectionState::Paused, &mut effects);
+        effects.push(Effect::Suspend);
+        effects
+    }
+
+    /// The page is visible (or restored) again: a paused client connects now, resuming
+    /// from the last id. Nothing happens in any other state.
+    pub(crate) fn resume(&mut self) -> Effects {
+        match self.state {
+            ConnectionState::Paused => self.connect(),
+            _ => Effects::new(),
+        }
+    }
+
     /// The server accepted the stream at `now`.
     pub(crate) fn opened(&mut self, now: Duration) -> Effects {
         let mut effects = Effects::new();
@@ -127,7 +171,11 @@ impl Machine {
     /// The connection failed at `now`; `random` is a draw from `[0, 1)` for jitter.
     pub(crate) fn failed(&mut self, failure: Failure, now: Duration, random: f64) -> Effects {
         let mut effects = Effects::new();
-        if self.state == ConnectionState::Closed {
+        // Paused: no connection is current, so whatever failed was let go already.
+        if matches!(
+            self.state,
+            ConnectionState::Closed | ConnectionState::Paused
+        ) {
             return effects;
         }
         effects.push(Effect::Error(failure.error));
@@ -217,6 +265,7 @@ mod tests {
                 Effect::Connect => "connect".to_owned(),
                 Effect::Wait(delay) => format!("wait {}", delay.as_millis()),
                 Effect::Stop => "stop".to_owned(),
+                Effect::Suspend => "suspend".to_owned(),
                 Effect::State(state) => format!("state {state}"),
                 Effect::Error(error) => format!("error {}", error.kind()),
             })
@@ -365,5 +414,117 @@ mod tests {
         machine.connect();
         let next = show(machine.failed(failure(FailureClass::Retryable), T0, 0.5));
         assert_eq!(next.last().unwrap(), "wait 250");
+    }
+    #[test]
+    fn wake_skips_the_rest_of_the_wait_and_keeps_the_attempt_count() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        machine.connect();
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        assert_eq!(
+            machine.state(),
+            ConnectionState::Reconnecting {
+                attempt: 2,
+                delay: ms(200)
+            }
+        );
+        assert_eq!(show(machine.wake()), ["state connecting", "connect"]);
+        // The woken request failed too: the third attempt, after the third delay.
+        machine.failed(failure(FailureClass::Retryable), T0, 0.5);
+        assert_eq!(
+            machine.state(),
+            ConnectionState::Reconnecting {
+                attempt: 3,
+                delay: ms(400)
+            }
+        );
+    }
+
+    #[test]
+    fn wake_does_nothing_unless_waiting_to_reconnect() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        assert!(machine.wake().is_empty(), "connecting");
+        machine.opened(T0);
+        assert!(machine.wake().is_empty(), "open");
+        machine.pause();
+        assert!(machine.wake().is_empty(), "paused: online does nothing");
+        assert_eq!(machine.state(), ConnectionState::Paused);
+        machine.close();
+        assert!(machine.wake().is_empty(), "closed");
+    }
+
+    #[test]
+    fn pause_lets_go_from_any_state_but_closed() {
+        let mut connecting = machine(None, true);
+        connecting.connect();
+        assert_eq!(show(connecting.pause()), ["state paused", "suspend"]);
+        assert!(connecting.pause().is_empty(), "paused once");
+
+        let mut open = machine(None, true);
+        open.connect();
+        open.opened(T0);
+        assert_eq!(show(open.pause()), ["state paused", "suspend"]);
+
+        let mut waiting = machine(None, true);
+        waiting.connect();
+        waiting.failed(failure(FailureClass::Retryable), T0, 0.5);
+        assert_eq!(show(waiting.pause()), ["state paused", "suspend"]);
+        assert!(
+            waiting
+                .connect()
+                .iter()
+                .all(|e| !matches!(e, Effect::Wait(_))),
+            "no retry is pending while paused"
+        );
+
+        let mut closed = machine(None, true);
+        closed.close();
+        assert!(closed.pause().is_empty());
+        assert_eq!(closed.state(), ConnectionState::Closed);
+    }
+
+    #[test]
+    fn resume_connects_a_paused_machine_from_the_last_id() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.opened(T0);
+        machine.id("5".into());
+        assert!(machine.resume().is_empty(), "not paused: nothing to resume");
+        machine.pause();
+        assert_eq!(show(machine.resume()), ["state connecting", "connect"]);
+        assert_eq!(machine.last_event_id(), "5");
+        assert!(machine.resume().is_empty(), "resumed once");
+    }
+
+    #[test]
+    fn a_failure_reported_while_paused_is_ignored() {
+        let mut machine = machine(None, true);
+        machine.connect();
+        machine.opened(T0);
+        machine.pause();
+        assert!(machine
+            .failed(failure(FailureClass::Fatal), T0, 0.5)
+            .is_empty());
+        assert_eq!(machine.state(), ConnectionState::Paused);
+    }
+
+    #[test]
+    fn close_and_reconnect_while_paused() {
+        let mut closing = machine(None, true);
+        closing.connect();
+        closing.pause();
+        assert_eq!(show(closing.close()), ["state closed", "stop"]);
+        assert!(closing.resume().is_empty());
+        assert!(closing.wake().is_empty());
+
+        let mut reconnecting = machine(None, true);
+        reconnecting.connect();
+        reconnecting.pause();
+        assert_eq!(
+            show(reconnecting.reconnect()),
+            ["state connecting", "connect"]
+        );
     }
 }

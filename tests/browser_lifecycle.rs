@@ -1,10 +1,13 @@
-//! Closing, dropping, invalid input and the closure leak check.
+//! Closing, dropping, invalid input and the closure leak check; the page's life
+//! (`online`, visibility, `pause_when_hidden`, the back/forward cache's
+//! `pagehide`/`pageshow`).
 #![cfg(target_arch = "wasm32")]
 
 mod common;
 
 use common::*;
 use sse_wasm::{live_closures, Backoff, ConnectionState, Jitter, SseClient};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -298,4 +301,344 @@ async fn end_on_data_closes_without_delivering_it_even_with_no_handler_of_its_ty
         assert_eq!(watch.state_names(), ["open", "closed"], "{transport:?}");
         assert_eq!(stats.connections.len(), 1, "{transport:?}: {stats:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// The page's life. The test page cannot really be hidden from inside (the runner's
+// chromedriver session has no second tab to bring forward), so `document.visibilityState`
+// is overridden and `visibilitychange` dispatched, as the browser would; the npm suite
+// (www/tests/lifecycle.test.mjs) hides a real page. `online`, `pagehide` and
+// `pageshow` are dispatched on the window as the browser dispatches them.
+
+#[wasm_bindgen(inline_js = "
+export function set_visibility(state) {
+  if (state === null) {
+    delete document.visibilityState;
+    delete document.hidden;
+  } else {
+    Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+    Object.defineProperty(document, 'hidden', { value: state === 'hidden', configurable: true });
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+export function page_event(type, persisted) {
+  window.dispatchEvent(
+    type === 'online' ? new Event('online') : new PageTransitionEvent(type, { persisted }),
+  );
+}
+export function visibility_state() { return document.visibilityState; }
+")]
+extern "C" {
+    /// `"hidden"` or `"visible"`; `None` gives back the browser's own.
+    fn set_visibility(state: Option<&str>);
+    fn page_event(event_type: &str, persisted: bool);
+    fn visibility_state() -> String;
+}
+
+/// The page looks hidden until this is dropped.
+struct Hidden;
+
+impl Hidden {
+    fn new() -> Hidden {
+        set_visibility(Some("hidden"));
+        assert_eq!(visibility_state(), "hidden");
+        Hidden
+    }
+}
+
+impl Drop for Hidden {
+    fn drop(&mut self) {
+        set_visibility(None);
+    }
+}
+
+fn going_online() {
+    page_event("online", false);
+}
+
+#[wasm_bindgen_test]
+async fn online_skips_the_rest_of_the_backoff_wait_and_keeps_the_attempt_count() {
+    let session = new_session("online");
+    // Two failures, then a stream; a backoff far longer than the test waits.
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&fail_status=500&fail_first=2&count=1&then=hold"
+    )))
+    .backoff(quick_backoff(20_000).max(ms(60_000)))
+    .connect()
+    .unwrap();
+    let watch = Watch::new(&client);
+    let (seqs, _s) = record_seqs(&client, "message");
+    wait_for("the first retry to be scheduled", ms(5000), || {
+        matches!(client.state(), ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    sleep_ms(300).await;
+    assert_eq!(stats(&session).await.connections.len(), 1, "still waiting");
+    going_online();
+    wait_for("the second retry to be scheduled", ms(3000), || {
+        matches!(
+            client.state(),
+            ConnectionState::Reconnecting { attempt: 2, .. }
+        )
+    })
+    .await;
+    going_online();
+    wait_for("the event after the second online", ms(3000), || {
+        seqs.len() == 1
+    })
+    .await;
+    let stats = stats(&session).await;
+    let statuses: Vec<u16> = stats.connections.iter().map(|seen| seen.status).collect();
+    assert_eq!(statuses, [500, 500, 200]);
+    for gap in stats.gaps_ms() {
+        assert!(
+            gap < 2000.0,
+            "a request came at once, not after 20 s: {stats:?}"
+        );
+    }
+    // The attempt count was kept: the second wait was the second delay.
+    let waits: Vec<ConnectionState> = watch
+        .states
+        .get()
+        .into_iter()
+        .filter(|state| matches!(state, ConnectionState::Reconnecting { .. }))
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: ms(20_000)
+            },
+            ConnectionState::Reconnecting {
+                attempt: 2,
+                delay: ms(40_000)
+            }
+        ]
+    );
+    // Online while connected does nothing.
+    going_online();
+    sleep_ms(300).await;
+    assert_eq!(common::stats(&session).await.connections.len(), 3);
+    assert_eq!(client.state(), ConnectionState::Open);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_page_becoming_visible_skips_the_rest_of_the_backoff_wait() {
+    let (client, session) = {
+        let session = new_session("visible");
+        let client = SseClient::builder(sse_url(&format!(
+            "session={session}&fail_status=500&fail_first=1&count=1&then=hold"
+        )))
+        .backoff(quick_backoff(20_000))
+        .connect()
+        .unwrap();
+        (client, session)
+    };
+    wait_for("the retry to be scheduled", ms(5000), || {
+        matches!(client.state(), ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    let hidden = Hidden::new();
+    sleep_ms(300).await;
+    assert_eq!(
+        stats(&session).await.connections.len(),
+        1,
+        "hiding does not connect"
+    );
+    drop(hidden);
+    wait_for("the client to connect", ms(3000), || {
+        client.state() == ConnectionState::Open
+    })
+    .await;
+    let stats = stats(&session).await;
+    assert_eq!(stats.connections.len(), 2);
+    assert!(stats.gaps_ms()[0] < 2000.0, "{stats:?}");
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn pause_when_hidden_pauses_a_hidden_page_and_resumes_from_the_last_id() {
+    let session = new_session("pause");
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&count=60&interval=40&then=hold"
+    )))
+    .pause_when_hidden(Some(ms(600)))
+    .connect()
+    .unwrap();
+    let watch = Watch::new(&client);
+    let (seqs, _s) = record_seqs(&client, "message");
+    wait_for("three events", ms(5000), || seqs.len() >= 3).await;
+
+    // Hidden for less than the pause: nothing happens.
+    let hidden = Hidden::new();
+    sleep_ms(300).await;
+    drop(hidden);
+    sleep_ms(600).await;
+    assert_eq!(
+        client.state(),
+        ConnectionState::Open,
+        "never paused while visible"
+    );
+
+    let hidden = Hidden::new();
+    sleep_ms(400).await;
+    assert_eq!(
+        client.state(),
+        ConnectionState::Open,
+        "not hidden long enough yet"
+    );
+    wait_for("the pause", ms(2000), || {
+        client.state() == ConnectionState::Paused
+    })
+    .await;
+    let paused_at = client.last_event_id();
+    wait_for_stats(
+        "the server to see the stream closed",
+        &session,
+        ms(3000),
+        |stats| stats.open == 0,
+    )
+    .await;
+    // While paused, online does nothing.
+    going_online();
+    sleep_ms(500).await;
+    assert_eq!(client.state(), ConnectionState::Paused);
+    assert_eq!(stats(&session).await.connections.len(), 1);
+
+    drop(hidden);
+    wait_for("all sixty events", ms(10_000), || seqs.len() == 60).await;
+    assert_eq!(
+        seqs.get(),
+        (1..=60).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
+    let stats = stats(&session).await;
+    assert_eq!(stats.connections.len(), 2, "{stats:?}");
+    assert_eq!(stats.connections[1].last_event_id, Some(paused_at));
+    assert_eq!(
+        watch.state_names(),
+        ["open", "paused", "connecting", "open"]
+    );
+    assert!(watch.errors.get().is_empty(), "a pause is not an error");
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_client_made_on_a_hidden_page_pauses_after_the_wait_too() {
+    let session = new_session("hidden-from-start");
+    let hidden = Hidden::new();
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&count=20&interval=40&then=hold"
+    )))
+    .pause_when_hidden(Some(ms(300)))
+    .connect()
+    .unwrap();
+    let (seqs, _s) = record_seqs(&client, "message");
+    wait_for("the pause", ms(3000), || {
+        client.state() == ConnectionState::Paused
+    })
+    .await;
+    drop(hidden);
+    wait_for("all twenty events", ms(8000), || seqs.len() == 20).await;
+    assert_eq!(seqs.get(), (1..=20).collect::<Vec<_>>());
+    assert_eq!(stats(&session).await.connections.len(), 2);
+    client.close();
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_and_close_while_paused() {
+    let baseline = live_closures();
+    let session = new_session("paused-reconnect");
+    let client = SseClient::builder(sse_url(&format!(
+        "session={session}&count=1000&interval=50&then=hold"
+    )))
+    .pause_when_hidden(Some(ms(400)))
+    .connect()
+    .unwrap();
+    let watch = Watch::new(&client);
+    let (seqs, _s) = record_seqs(&client, "message");
+    wait_for("an event", ms(5000), || !seqs.get().is_empty()).await;
+    let _hidden = Hidden::new();
+    wait_for("the pause", ms(2000), || {
+        client.state() == ConnectionState::Paused
+    })
+    .await;
+    let paused_at = client.last_event_id();
+    // reconnect() connects now; the page is still hidden, so the pause comes again.
+    client.reconnect();
+    assert_eq!(client.state(), ConnectionState::Connecting);
+    wait_for("the new connection", ms(3000), || {
+        client.state() == ConnectionState::Open
+    })
+    .await;
+    wait_for("the second pause", ms(2000), || {
+        client.state() == ConnectionState::Paused
+    })
+    .await;
+    let stats_now = stats(&session).await;
+    assert_eq!(stats_now.connections.len(), 2);
+    assert_eq!(stats_now.connections[1].last_event_id, Some(paused_at));
+    client.close();
+    assert_eq!(client.state(), ConnectionState::Closed);
+    assert_eq!(
+        watch.state_names(),
+        ["open", "paused", "connecting", "open", "paused", "closed"]
+    );
+    drop(_s);
+    drop(watch);
+    drop(client);
+    assert_eq!(live_closures(), baseline, "the page's listeners were freed");
+    sleep_ms(600).await;
+    assert_eq!(
+        stats(&session).await.connections.len(),
+        2,
+        "nothing after close()"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_back_forward_cache_closes_the_connection_and_a_restore_resumes() {
+    let baseline = live_closures();
+    for transport in [sse_wasm::Transport::EventSource, sse_wasm::Transport::Fetch] {
+        let session = new_session("bfcache");
+        let client = SseClient::builder(sse_url(&format!(
+            "session={session}&count=40&interval=40&then=hold"
+        )))
+        .transport(transport)
+        .connect()
+        .unwrap();
+        let watch = Watch::new(&client);
+        let (seqs, _s) = record_seqs(&client, "message");
+        wait_for("three events", ms(5000), || seqs.len() >= 3).await;
+        // A pagehide that does not go into the cache changes nothing.
+        page_event("pagehide", false);
+        assert_eq!(client.state(), ConnectionState::Open, "{transport:?}");
+        page_event("pagehide", true);
+        assert_eq!(client.state(), ConnectionState::Paused, "{transport:?}");
+        let frozen_at = client.last_event_id();
+        wait_for_stats("the stream to close", &session, ms(3000), |stats| {
+            stats.open == 0
+        })
+        .await;
+        page_event("pageshow", true);
+        wait_for("all forty events", ms(8000), || seqs.len() == 40).await;
+        assert_eq!(seqs.get(), (1..=40).collect::<Vec<_>>(), "{transport:?}");
+        let stats = stats(&session).await;
+        assert_eq!(stats.connections.len(), 2, "{transport:?}: {stats:?}");
+        assert_eq!(stats.connections[1].last_event_id, Some(frozen_at));
+        assert_eq!(
+            watch.state_names(),
+            ["open", "paused", "connecting", "open"],
+            "{transport:?}"
+        );
+        client.close();
+    }
+    // The closed fetch task ends when its aborted read settles: wait for it, so the
+    // leak checks of the other tests count from a quiet page.
+    wait_for("the fetch task to end", ms(3000), || {
+        live_closures() <= baseline
+    })
+    .await;
 }

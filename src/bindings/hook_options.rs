@@ -9,7 +9,9 @@ use crate::dispatch::Subscription;
 use crate::event::{ConnectionState, SseError};
 
 /// What a hook or provider connects to: a URL with the default options, or a
-/// configured [`SseClientBuilder`].
+/// configured [`SseClientBuilder`] (every option of the builder, such as
+/// [`pause_when_hidden`](SseClientBuilder::pause_when_hidden), reaches the hooks and
+/// providers this way).
 ///
 /// Every hook takes `impl Into<SseOptions>`, so a `&str`, a `String` or a builder can be
 /// passed directly:
@@ -23,6 +25,8 @@ use crate::event::{ConnectionState, SseError};
 /// let plain: SseOptions = "/events".into();
 /// let tuned: SseOptions = SseClient::builder("/events")
 ///     .backoff(Backoff::exponential(Duration::from_millis(250)))
+///     // Close the stream of a page hidden for a minute; resume when it is visible.
+///     .pause_when_hidden(Some(Duration::from_secs(60)))
 ///     .into();
 /// assert_ne!(plain, tuned);
 ///

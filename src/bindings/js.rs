@@ -38,7 +38,7 @@ use crate::transport::FetchConfig;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** The connection's state; `onState` reports each change. */
-export type SseState = "connecting" | "open" | "reconnecting" | "closed";
+export type SseState = "connecting" | "open" | "reconnecting" | "paused" | "closed";
 
 /** More about a state: for "reconnecting", which attempt comes next and after how long. */
 export interface SseStateDetail {
@@ -104,6 +104,14 @@ export interface SseOptions {
    * with a handler.
    */
   endOnData?: string;
+  /**
+   * Once the page has been hidden for this long, close the connection (state "paused");
+   * when it is visible again, reconnect, resuming from the last event id. 0 pauses as
+   * soon as the page is hidden. Default null: never pause. Whatever it says, `online`
+   * and a hidden page becoming visible skip the rest of a backoff wait, and a page
+   * going into the back/forward cache closes the connection until it is restored.
+   */
+  pauseWhenHiddenMs?: number | null;
 }
 
 /** An event as the server sent it. */
@@ -173,7 +181,8 @@ export class SseClient {
   onError(handler: (error: SseError) => void): () => void;
   /**
    * Drops the current connection and connects again now, resuming from the last event
-   * id. Reports no error; does nothing once closed.
+   * id. Reports no error; does nothing once closed. A paused client connects too; if
+   * the page is still hidden, its `pauseWhenHiddenMs` timer starts again.
    */
   reconnect(): void;
   /**
@@ -184,7 +193,10 @@ export class SseClient {
   close(): void;
   /** Does nothing: kept for scripts written for earlier versions. `close()` stops a client. */
   free(): void;
-  /** `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`. */
+  /**
+   * `"connecting"`, `"open"`, `"reconnecting"`, `"paused"` (the page has been hidden for
+   * `pauseWhenHiddenMs`, or is in the back/forward cache) or `"closed"`.
+   */
   readonly state: SseState;
   /** The last event id seen (or given as the `lastEventId` option); `""` until then. */
   readonly lastEventId: string;
@@ -263,6 +275,7 @@ pub fn open_client(
     headers: Array,
     make_headers: Option<Function>,
     max_event_size: f64,
+    pause_when_hidden_ms: f64,
 ) {
     let backoff = Backoff::exponential(millis(initial_ms))
         .max(millis(max_ms))
@@ -292,6 +305,8 @@ pub fn open_client(
         idle_timeout: (idle_timeout_ms > 0.0).then(|| millis(idle_timeout_ms)),
         resume_param,
         fetch,
+        // Checked to be in range, or -1: never pause.
+        pause_when_hidden: (pause_when_hidden_ms >= 0.0).then(|| millis(pause_when_hidden_ms)),
     };
     let machine = Machine::new(backoff, last_event_id, reconnect_on_end);
     let id = hub.client();

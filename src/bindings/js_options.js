@@ -198,8 +198,8 @@ const sseShare = (options, href) => {
 
 // The arguments of `__sseOpen` after the URL:
 // json, withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
-// lastEventId, idleTimeoutMs (0: none), the five of sseBackoff, and the five of
-// sseFetch (method undefined: the native transport).
+// lastEventId, idleTimeoutMs (0: none), the five of sseBackoff, the five of
+// sseFetch (method undefined: the native transport), and pauseWhenHiddenMs (-1: never).
 const sseOptions = (url, options) => {
   const href = sseUrl(url);
   if (options === undefined || options === null) options = {};
@@ -233,6 +233,8 @@ const sseOptions = (url, options) => {
     sseMillis("idleTimeoutMs", idle);
     if (idle === 0) throw sseInvalid("idleTimeoutMs: expected a positive number of milliseconds or null, got 0");
   }
+  const pause = field("pauseWhenHiddenMs", "number", "a number");
+  if (pause !== undefined) sseMillis("pauseWhenHiddenMs", pause);
   const json = flag("json", true);
   // Checked here with the rest; the client reads them again for its hub and its share.
   sseEnds(options);
@@ -248,5 +250,6 @@ const sseOptions = (url, options) => {
     idle ?? 0,
     ...backoff,
     ...fetch,
+    pause ?? -1,
   ];
 };

@@ -54,6 +54,7 @@ pub struct SseClientBuilder {
     end: StreamEnd,
     #[cfg(feature = "share")]
     share: Option<String>,
+    pause_when_hidden: Option<Duration>,
 }
 
 impl SseClientBuilder {
@@ -76,6 +77,7 @@ impl SseClientBuilder {
             end: StreamEnd::default(),
             #[cfg(feature = "share")]
             share: None,
+            pause_when_hidden: None,
         }
     }
 
@@ -277,6 +279,29 @@ impl SseClientBuilder {
         self
     }
 
+    /// Close the connection once the page has been hidden for this long (state
+    /// [`Paused`](crate::ConnectionState::Paused)), and reconnect, resuming from the
+    /// last event id, when it is visible again. Never pauses while the page is visible;
+    /// `Some(Duration::ZERO)` pauses as soon as it is hidden. Default `None`: never
+    /// pause. In a worker (no document) it has no effect.
+    ///
+    /// Whatever this option says, a client reconnects at once (the rest of a backoff
+    /// wait skipped, the attempt count kept) when the browser comes back `online` or a
+    /// hidden page becomes visible, and it closes its connection when the page goes
+    /// into the back/forward cache and resumes when the page is restored from it.
+    /// [`reconnect`](SseClient::reconnect) on a paused client connects at once; if the
+    /// page is still hidden, the pause timer starts again.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sse_wasm::SseClient;
+    /// let builder = SseClient::builder("/events").pause_when_hidden(Some(Duration::from_secs(60)));
+    /// ```
+    pub fn pause_when_hidden(mut self, after: Option<Duration>) -> Self {
+        self.pause_when_hidden = after;
+        self
+    }
+
     /// Whether the options ask for `fetch`, or an error when they ask for more than the
     /// chosen transport can do.
     fn fetch_config(&mut self) -> Result<Option<FetchConfig>, SseError> {
@@ -369,6 +394,7 @@ impl SseClientBuilder {
             resume_param: self.resume.then_some(self.resume_param),
             idle_timeout: self.idle_timeout,
             fetch,
+            pause_when_hidden: self.pause_when_hidden,
         };
         let machine = Machine::new(self.backoff, last_event_id, self.reconnect_on_end);
         Ok((config, machine))
@@ -425,6 +451,7 @@ impl PartialEq for SseClientBuilder {
             && self.max_event_size == other.max_event_size
             && self.end == other.end
             && self.shared_by() == other.shared_by()
+            && self.pause_when_hidden == other.pause_when_hidden
     }
 }
 
@@ -457,6 +484,7 @@ impl fmt::Debug for SseClientBuilder {
             .field("max_event_size", &self.max_event_size)
             .field("end", &self.end)
             .field("share", &self.shared_by())
+            .field("pause_when_hidden", &self.pause_when_hidden)
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! The browser side of the state machine in `machine.rs`: it opens connections, runs
-//! the retry and idle timers, and hands states and errors to the client's
+//! the retry, idle and pause timers, listens to the page's life (`page.rs`: `online`,
+//! visibility, the back/forward cache) and hands states and errors to the client's
 //! [`Delivery`]. Both faces drive their connection with it: the Rust
 //! [`SseClient`](crate::SseClient) and the npm face.
 
@@ -7,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
+use super::page::{self, Page, PageEvent};
 use crate::delivery::Delivery;
 use crate::event::{ConnectionState, SseError};
 use crate::machine::{Effect, Machine};
@@ -24,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) idle_timeout: Option<Duration>,
     /// `Some` when the fetch transport was chosen.
     pub(crate) fetch: Option<Rc<FetchConfig>>,
+    /// Pause once the page has been hidden this long; `None` never pauses.
+    pub(crate) pause_when_hidden: Option<Duration>,
 }
 
 /// What happened, for the machine.
@@ -32,6 +36,12 @@ enum Input {
     Connect,
     Reconnect,
     Close,
+    /// `online`, or the page became visible: a pending retry is made now.
+    Wake,
+    /// The page was hidden too long, or went into the back/forward cache.
+    Pause,
+    /// The page is visible, or restored from the back/forward cache.
+    Resume,
     Opened,
     Failed(Failure),
 }
@@ -54,6 +64,11 @@ struct Core {
     connection: Option<Box<dyn Connection>>,
     retry_timer: Option<Timer>,
     idle_timer: Option<Timer>,
+    /// Runs while the page is hidden and the client could be paused; it outlives
+    /// connections, since the page stays hidden across them.
+    pause_timer: Option<Timer>,
+    /// The page's listeners, from the start until the client closes.
+    page: Option<Page>,
 }
 
 impl Driver {
@@ -73,16 +88,31 @@ impl Driver {
                 connection: None,
                 retry_timer: None,
                 idle_timer: None,
+                pause_timer: None,
+                page: None,
             }),
             last_activity: Cell::new(Duration::ZERO),
         });
         driver.step(Input::Connect);
+        if driver.state() != ConnectionState::Closed {
+            let weak = driver.weak.clone();
+            let page = Page::listen(move |event| {
+                if let Some(driver) = weak.upgrade() {
+                    driver.on_page(event);
+                }
+            });
+            driver.core.borrow_mut().page = Some(page);
+            // A page that is hidden from the start has been hidden since then.
+            driver.start_pause_timer();
+        }
         driver
     }
 
-    /// Drops the current connection and connects again now, resuming.
+    /// Drops the current connection and connects again now, resuming. A paused client
+    /// connects too; if the page is still hidden, its pause timer starts again.
     pub(crate) fn reconnect(&self) {
         self.step(Input::Reconnect);
+        self.start_pause_timer();
     }
 
     /// Closes for good.
@@ -145,6 +175,9 @@ impl Driver {
                 Input::Connect => machine.connect(),
                 Input::Reconnect => machine.reconnect(),
                 Input::Close => machine.close(),
+                Input::Wake => machine.wake(),
+                Input::Pause => machine.pause(),
+                Input::Resume => machine.resume(),
                 Input::Opened => machine.opened(runtime::now()),
                 Input::Failed(failure) => {
                     machine.failed(failure, runtime::now(), runtime::random())
@@ -153,6 +186,8 @@ impl Driver {
         };
         // States and errors, handed over once the machine's effects are carried out.
         let mut reports = Vec::new();
+        // What a close let go of, dropped once no borrow is held.
+        let mut dropped = None;
         while !effects.is_empty() {
             // A connection that cannot even be made is a fatal failure, whose effects
             // come next (the machine always asks to connect last).
@@ -172,7 +207,16 @@ impl Driver {
                         }
                     }
                     Effect::Wait(delay) => self.start_retry_timer(delay),
-                    Effect::Stop => self.let_go(&mut self.core.borrow_mut()),
+                    Effect::Stop => {
+                        let mut core = self.core.borrow_mut();
+                        self.let_go(&mut core);
+                        dropped = Some((core.page.take(), core.pause_timer.take()));
+                    }
+                    Effect::Suspend => {
+                        let mut core = self.core.borrow_mut();
+                        self.let_go(&mut core);
+                        core.pause_timer = None;
+                    }
                 }
             }
             effects = next;
@@ -181,9 +225,59 @@ impl Driver {
             match report {
                 Effect::State(state) => self.delivery.state(state),
                 Effect::Error(error) => self.delivery.error(&error),
-                Effect::Connect | Effect::Wait(_) | Effect::Stop => {}
+                Effect::Connect | Effect::Wait(_) | Effect::Stop | Effect::Suspend => {}
             }
         }
+        drop(dropped);
+    }
+
+    /// What happened to the page.
+    fn on_page(&self, event: PageEvent) {
+        match event {
+            PageEvent::Online => self.step(Input::Wake),
+            PageEvent::Hidden => self.start_pause_timer(),
+            PageEvent::Visible => {
+                let timer = self.core.borrow_mut().pause_timer.take();
+                drop(timer);
+                self.step(Input::Wake);
+                self.step(Input::Resume);
+            }
+            PageEvent::Frozen => self.step(Input::Pause),
+            PageEvent::Restored => {
+                self.step(Input::Resume);
+                // Restored but hidden (a background tab): hidden from now on.
+                self.start_pause_timer();
+            }
+        }
+    }
+
+    /// Starts the pause timer if the client pauses when hidden, the page is hidden, the
+    /// client is neither paused nor closed, and the timer is not already running.
+    fn start_pause_timer(&self) {
+        let Some(after) = self.config.pause_when_hidden else {
+            return;
+        };
+        let mut core = self.core.borrow_mut();
+        let paused_or_closed = matches!(
+            core.machine.state(),
+            ConnectionState::Paused | ConnectionState::Closed
+        );
+        if paused_or_closed || core.pause_timer.is_some() || !page::hidden() {
+            return;
+        }
+        let weak = self.weak.clone();
+        core.pause_timer = Some(Timer::new(
+            after,
+            Box::new(move || {
+                if let Some(driver) = weak.upgrade() {
+                    driver.core.borrow_mut().pause_timer = None;
+                    // Never paused while visible.
+                    if page::hidden() {
+                        driver.step(Input::Pause);
+                    }
+                }
+            }),
+        ));
     }
 
     /// Lets go of the connection and every timer, keeping what its events told.

@@ -1,7 +1,8 @@
 //! [`SseClient`]: the handle of a connection for Rust, its handlers and its state.
 //!
 //! `builder.rs` checks the options, `driver.rs` runs the connection (shared with the npm
-//! face), `delivery.rs` hands events to the Rust handlers.
+//! face), `page.rs` tells the driver what happens to the page, `delivery.rs` hands
+//! events to the Rust handlers.
 
 #[cfg(feature = "json")]
 use std::cell::RefCell;
@@ -14,6 +15,7 @@ mod builder;
 mod delivery;
 pub(crate) mod driver;
 mod link;
+mod page;
 #[cfg(feature = "share")]
 mod share;
 

@@ -139,6 +139,7 @@ fn relayed_state(name: &str, attempt: Option<u32>, delay_ms: Option<f64>) -> Con
                 .and_then(crate::millis::duration)
                 .unwrap_or_default(),
         },
+        "paused" => ConnectionState::Paused,
         "closed" => ConnectionState::Closed,
         _ => ConnectionState::Connecting,
     }
@@ -473,6 +474,7 @@ mod tests {
             }
         );
         assert_eq!(relayed_state("closed", None, None), ConnectionState::Closed);
+        assert_eq!(relayed_state("paused", None, None), ConnectionState::Paused);
         assert_eq!(
             relayed_state("what", None, None),
             ConnectionState::Connecting

@@ -63,9 +63,16 @@ export async function run({ setup, teardown, filter = process.env.TEST_FILTER } 
   process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
 }
 
-/** Headless Debian Chromium with the flags this machine needs (root, no network). */
-export function launchChromium(extraArgs = []) {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraArgs] });
+/**
+ * Headless Debian Chromium with the flags this machine needs (root, no network).
+ * `bfcache: true` keeps the back/forward cache on (Playwright turns it off by default).
+ */
+export function launchChromium(extraArgs = [], { bfcache = false } = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+    ...(bfcache ? { ignoreDefaultArgs: ["--disable-back-forward-cache"] } : {}),
+  });
 }
 
 /** The scripted test server's address (`make test` exports it). */

@@ -28,6 +28,7 @@ const DEFAULTS = [
   [],
   undefined,
   0,
+  -1, // pauseWhenHiddenMs: never
 ];
 
 const refusal = (options, url = URL_) => {
@@ -59,16 +60,17 @@ test("every option reaches the connection", () => {
     idleTimeoutMs: 1500,
     transport: "eventsource",
     backoff: { initialMs: 0, maxMs: 2000, factor: 3, jitter: "equal", maxRetries: 4 },
+    pauseWhenHiddenMs: 60000,
   };
   assert.deepEqual(sseOptions(URL_, options), [
     URL_, false, true, false, "after", "41", 1500, 0, 2000, 3, 2, 4,
-    undefined, undefined, [], undefined, 0,
+    undefined, undefined, [], undefined, 0, 60000,
   ]);
 });
 
 test("fetch options choose the fetch transport and its method", () => {
   const make = () => ({});
-  const fetchPart = (options) => sseOptions(URL_, options).slice(12);
+  const fetchPart = (options) => sseOptions(URL_, options).slice(12, 17);
   assert.deepEqual(fetchPart({ transport: "fetch" }), ["GET", undefined, [], undefined, 64 * 1024 * 1024]);
   assert.deepEqual(fetchPart({ body: "{}", maxEventSize: 1024 }), ["POST", "{}", [], undefined, 1024]);
   assert.deepEqual(fetchPart({ method: "put", body: "x" }), ["PUT", "x", [], undefined, 64 * 1024 * 1024]);
@@ -88,6 +90,25 @@ test("null means off, resume: false sends no id, and unknown keys are ignored", 
   const noResume = sseOptions(URL_, { resume: false, lastEventId: "9" });
   assert.deepEqual(noResume.slice(4, 6), [undefined, ""]);
   assert.deepEqual(sseOptions(URL_, { withCredential: true, extra: [1, 2] }), DEFAULTS);
+});
+
+test("pauseWhenHiddenMs: milliseconds, 0 pauses at once, null or absent never pauses", () => {
+  const pause = (options) => sseOptions(URL_, options)[17];
+  assert.equal(pause({}), -1);
+  assert.equal(pause({ pauseWhenHiddenMs: null }), -1);
+  assert.equal(pause({ pauseWhenHiddenMs: 0 }), 0);
+  assert.equal(pause({ pauseWhenHiddenMs: 2500.5 }), 2500.5);
+  assert.equal(refusal({ pauseWhenHiddenMs: "1000" }), 'pauseWhenHiddenMs: expected a number, got the string "1000"');
+  assert.equal(refusal({ pauseWhenHiddenMs: true }), "pauseWhenHiddenMs: expected a number, got the boolean true");
+  assert.equal(
+    refusal({ pauseWhenHiddenMs: -1 }),
+    "pauseWhenHiddenMs: expected a non-negative number of milliseconds, got -1",
+  );
+  assert.equal(
+    refusal({ pauseWhenHiddenMs: Infinity }),
+    "pauseWhenHiddenMs: expected a non-negative number of milliseconds, got Infinity",
+  );
+  assert.equal(refusal({ pauseWhenHiddenMs: 1e300 }), "pauseWhenHiddenMs: 1e+300 milliseconds is too large");
 });
 
 test("a cap alone lowers the default first delay", () => {
