@@ -343,6 +343,16 @@ pub fn listen(client: u32, event_type: &str) {
     }
 }
 
+/// The client leads a share (`src/client/share.js`), and a page of another client of
+/// it became visible (`true`) or none is (`false`): the connection pauses only when
+/// every sharing page has been hidden for `pauseWhenHiddenMs`.
+#[wasm_bindgen(js_name = __sseSeenElsewhere, skip_typescript)]
+pub fn seen_elsewhere(client: u32, seen: bool) {
+    if let Some((driver, _)) = running(client) {
+        driver.seen_elsewhere(seen);
+    }
+}
+
 /// `client.reconnect()`: does nothing once closed.
 #[wasm_bindgen(js_name = __sseReconnect, skip_typescript)]
 pub fn reconnect(client: u32) {

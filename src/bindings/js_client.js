@@ -71,6 +71,7 @@ export class SseClient {
       },
       listen: (type) => __sseListen(hub.client, type),
       reconnect: () => __sseReconnect(hub.client),
+      seen: (visible) => __sseSeenElsewhere(hub.client, visible),
       end: () => sseLeave(hub, link),
     });
   }

@@ -54,6 +54,9 @@ pub(crate) struct Driver {
     /// When bytes last arrived on the fetch transport; checked when the idle timer
     /// fires, so that a chunk costs a store instead of a new timer.
     last_activity: Cell<Duration>,
+    /// A page of another client of the share this driver serves is visible: a hidden
+    /// page alone does not pause a shared connection.
+    seen_elsewhere: Cell<bool>,
 }
 
 struct Core {
@@ -92,6 +95,7 @@ impl Driver {
                 page: None,
             }),
             last_activity: Cell::new(Duration::ZERO),
+            seen_elsewhere: Cell::new(false),
         });
         driver.step(Input::Connect);
         if driver.state() != ConnectionState::Closed {
@@ -231,6 +235,24 @@ impl Driver {
         drop(dropped);
     }
 
+    /// Whether a page of another client of the share is visible (a shared
+    /// connection pauses only when every sharing page has been hidden long enough).
+    pub(crate) fn seen_elsewhere(&self, seen: bool) {
+        if self.seen_elsewhere.replace(seen) == seen {
+            return;
+        }
+        if seen {
+            self.on_page(PageEvent::Visible);
+        } else {
+            self.start_pause_timer();
+        }
+    }
+
+    /// Whether no page the connection serves is visible.
+    fn unseen(&self) -> bool {
+        page::hidden() && !self.seen_elsewhere.get()
+    }
+
     /// What happened to the page.
     fn on_page(&self, event: PageEvent) {
         match event {
@@ -262,7 +284,7 @@ impl Driver {
             core.machine.state(),
             ConnectionState::Paused | ConnectionState::Closed
         );
-        if paused_or_closed || core.pause_timer.is_some() || !page::hidden() {
+        if paused_or_closed || core.pause_timer.is_some() || !self.unseen() {
             return;
         }
         let weak = self.weak.clone();
@@ -272,7 +294,7 @@ impl Driver {
                 if let Some(driver) = weak.upgrade() {
                     driver.core.borrow_mut().pause_timer = None;
                     // Never paused while visible.
-                    if page::hidden() {
+                    if driver.unseen() {
                         driver.step(Input::Pause);
                     }
                 }

@@ -14,11 +14,12 @@
 // sequence number, and the new leader asks the others for theirs before it connects.
 //
 // Messages, all with `from` (the sender's member key):
-//   hello {types}          a client joined, listening to these types
-//   here                   an answer to hello: so the newcomer knows who to ask later
+//   hello {types, visible} a client joined, listening to these types
+//   here {visible}         an answer to hello: so the newcomer knows who to ask later
 //   need {type}            a follower listens to a type from now on
+//   seen {visible}         a client's page became visible or hidden
 //   ask                    a new leader wants to know where everyone is
-//   have {seq, id, types}  an answer to ask
+//   have {seq, id, types, visible}  an answer to ask
 //   event {seq, type, data, id}, state {name, attempt, delayMs}, error {kind, message,
 //   status, detail}        the leader's connection, relayed
 //   reconnect              a follower's reconnect(): the leader reconnects
@@ -29,6 +30,9 @@ const SSE_ASK_MS = 150;
 
 // Whether this context can share: Web Locks and BroadcastChannel (old browsers and
 // some workers have neither; their clients connect on their own, role "solo").
+// Whether this client's page is visible (a worker has no page to hide).
+const sseVisible = () => typeof document !== "object" || !document.hidden;
+
 export const sseCanShare = () =>
   typeof BroadcastChannel === "function" &&
   typeof navigator === "object" &&
@@ -44,8 +48,10 @@ export class SseShare {
   // state(name, attempt, delayMs), error(kind, message, status, detail), relay); `on`
   // is what the client does at the share's turns:
   // lead(lastEventId) connects, listen(type) listens on the led connection,
-  // reconnect() reconnects it, end() closes this client because the shared
-  // connection ended for good.
+  // reconnect() reconnects it, seen(visible) tells the led connection whether
+  // another client's page is visible (it pauses only when none is: the leader's
+  // pauseWhenHiddenMs), end() closes this client because the shared connection
+  // ended for good.
   constructor(name, hub, on) {
     this.hub = hub;
     this.on = on;
@@ -61,6 +67,10 @@ export class SseShare {
     this.now = "connecting";
     this.detail = {};
     this.members = new Set();
+    // Whether each other client's page is visible, and what the led connection was
+    // last told of them.
+    this.visible = new Map();
+    this.seenElsewhere = undefined;
     this.leader = undefined;
     // While taking over: the members still to answer, and the best answer so far.
     this.asking = null;
@@ -68,10 +78,12 @@ export class SseShare {
     this.abort = new AbortController();
     this.channel = new BroadcastChannel(`sse-wasm:${name}`);
     this.channel.onmessage = (message) => this.heard(message.data);
+    this.onVisibility = () => this.post({ t: "seen", visible: sseVisible() });
+    if (typeof document === "object") document.addEventListener("visibilitychange", this.onVisibility);
     navigator.locks
       .request(`sse-wasm:${name}`, { signal: this.abort.signal }, () => this.take())
       .catch(() => {});
-    this.post({ t: "hello", types: hub.handled() });
+    this.post({ t: "hello", types: hub.handled(), visible: sseVisible() });
   }
 
   post(message) {
@@ -89,7 +101,10 @@ export class SseShare {
       return held;
     }
     // The leader that went is not asked.
-    if (this.leader !== undefined) this.members.delete(this.leader);
+    if (this.leader !== undefined) {
+      this.members.delete(this.leader);
+      this.visible.delete(this.leader);
+    }
     this.asking = { waiting: new Set(this.members), seq: this.seq, id: this.id };
     if (this.asking.waiting.size === 0) {
       this.lead();
@@ -112,6 +127,23 @@ export class SseShare {
     this.hub.relay = this;
     this.on.lead(this.id);
     for (const type of this.hub.needed) this.on.listen(type);
+    this.seeing();
+  }
+
+  // Tells the led connection whether another client's page is visible.
+  seeing() {
+    if (!this.leading) return;
+    const seen = [...this.visible.values()].some(Boolean);
+    if (seen === this.seenElsewhere) return;
+    this.seenElsewhere = seen;
+    this.on.seen(seen);
+  }
+
+  // What a message says of its sender's page, when it says anything.
+  sees(from, visible) {
+    if (typeof visible !== "boolean") return;
+    this.visible.set(from, visible);
+    this.seeing();
   }
 
   // ---- what the others say
@@ -123,11 +155,16 @@ export class SseShare {
       case "hello":
         this.members.add(from);
         this.needs(message.types);
+        this.sees(from, message.visible);
         if (this.leading) this.post({ t: "state", name: this.now, ...this.detail });
-        else this.post({ t: "here" });
+        else this.post({ t: "here", visible: sseVisible() });
         break;
       case "here":
         this.members.add(from);
+        this.sees(from, message.visible);
+        break;
+      case "seen":
+        this.sees(from, message.visible);
         break;
       case "need":
         this.members.add(from);
@@ -135,15 +172,18 @@ export class SseShare {
         break;
       case "ask":
         this.members.add(from);
-        this.post({ t: "have", seq: this.seq, id: this.id, types: this.hub.handled() });
+        this.post({ t: "have", seq: this.seq, id: this.id, types: this.hub.handled(), visible: sseVisible() });
         break;
       case "have":
         this.members.add(from);
         this.needs(message.types);
+        this.sees(from, message.visible);
         this.answered(from, message);
         break;
       case "bye":
         this.members.delete(from);
+        this.visible.delete(from);
+        this.seeing();
         this.answered(from, null);
         break;
       case "reconnect":
@@ -254,6 +294,7 @@ export class SseShare {
     clearTimeout(this.asking?.timer);
     this.asking = null;
     this.abort.abort();
+    if (typeof document === "object") document.removeEventListener("visibilitychange", this.onVisibility);
     const release = this.let;
     if (release !== null) {
       if (lockMs > 0) setTimeout(release, lockMs);

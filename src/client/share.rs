@@ -176,6 +176,7 @@ struct Callbacks {
     _lead: Tracked<dyn FnMut(String)>,
     _listen: Tracked<dyn FnMut(String)>,
     _reconnect: Tracked<dyn FnMut()>,
+    _seen: Tracked<dyn FnMut(bool)>,
     _end: Tracked<dyn FnMut()>,
 }
 
@@ -222,6 +223,7 @@ impl Shared {
                 ("lead", callbacks._lead.function()),
                 ("listen", callbacks._listen.function()),
                 ("reconnect", callbacks._reconnect.function()),
+                ("seen", callbacks._seen.function()),
                 ("end", callbacks._end.function()),
             ]);
             Shared {
@@ -438,6 +440,14 @@ impl Callbacks {
                 }
             })
         };
+        let seen = {
+            let weak = with(weak);
+            Closure::new(move |visible: bool| {
+                if let Some(driver) = weak.upgrade().and_then(|shared| shared.driver()) {
+                    driver.seen_elsewhere(visible);
+                }
+            })
+        };
         let end = {
             let weak = with(weak);
             Closure::new(move || {
@@ -454,6 +464,7 @@ impl Callbacks {
             _lead: Tracked::new(lead),
             _listen: Tracked::new(listen),
             _reconnect: Tracked::new(reconnect),
+            _seen: Tracked::new(seen),
             _end: Tracked::new(end),
         }
     }

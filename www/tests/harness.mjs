@@ -128,3 +128,31 @@ export async function startServer(args) {
   stop();
   throw new Error("sse-server did not write its port file");
 }
+
+/**
+ * Makes `page` look hidden until `show`: headless Chromium keeps every page visible
+ * (another tab in front, a background target, a minimised window, lifecycle and focus
+ * emulation all leave `document.visibilityState` "visible"), so this overrides
+ * `visibilityState` and `hidden` on the document and dispatches `visibilitychange`,
+ * as the browser would.
+ */
+export async function hide(page) {
+  const state = await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    Object.defineProperty(document, "hidden", { value: true, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    return document.visibilityState;
+  });
+  if (state !== "hidden") throw new Error(`the page did not look hidden: ${state}`);
+}
+
+/** Gives `page` back the browser's own (visible) state. */
+export async function show(page) {
+  const state = await page.evaluate(() => {
+    delete document.visibilityState;
+    delete document.hidden;
+    document.dispatchEvent(new Event("visibilitychange"));
+    return document.visibilityState;
+  });
+  if (state !== "visible") throw new Error(`the page did not look visible again: ${state}`);
+}

@@ -5,15 +5,13 @@
 // loses or repeats an event across it (`pageshow` with `persisted`, and Chromium's own
 // report of why a page was not restored).
 //
-// Hidden pages: headless Chromium keeps every page visible — another tab brought to
-// the front, a background target (CDP Target.createTarget), a minimised window,
-// Page.setWebLifecycleState and focus emulation all leave `document.visibilityState`
-// "visible" here — so `hide` overrides `visibilityState` and `hidden` on the document
-// and dispatches `visibilitychange`, as the browser would.
+// Hidden pages: headless Chromium keeps every page visible, so `hide` (harness.mjs)
+// overrides `visibilityState` and `hidden` on the document and dispatches
+// `visibilitychange`, as the browser would.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, run, startServer, test, watchPage } from "./harness.mjs";
+import { hide, launchChromium, run, show, startServer, test, watchPage } from "./harness.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -44,26 +42,6 @@ async function waitFor(what, check, ms = 8000) {
 }
 
 const visibility = (page) => page.evaluate(() => document.visibilityState);
-
-/** Makes `page` look hidden (see above) until `show`. */
-async function hide(page) {
-  await page.evaluate(() => {
-    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
-    Object.defineProperty(document, "hidden", { value: true, configurable: true });
-    document.dispatchEvent(new Event("visibilitychange"));
-  });
-  assert.equal(await visibility(page), "hidden");
-}
-
-/** Gives `page` back the browser's own (visible) state. */
-async function show(page) {
-  await page.evaluate(() => {
-    delete document.visibilityState;
-    delete document.hidden;
-    document.dispatchEvent(new Event("visibilitychange"));
-  });
-  assert.equal(await visibility(page), "visible");
-}
 
 /** What went wrong in the page, but for the failed requests a test scripted. */
 const unexpected = (problems) => problems.filter((problem) => !problem.includes("status of 500"));

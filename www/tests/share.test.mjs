@@ -3,7 +3,7 @@
 // BroadcastChannels), each loading the package as a plain page does, against the
 // scripted server, whose /stats shows how many connections the tabs made.
 import assert from "node:assert/strict";
-import { launchChromium, run, serverAddress, test, watchPage } from "./harness.mjs";
+import { hide, launchChromium, run, serverAddress, show, test, watchPage } from "./harness.mjs";
 
 const server = serverAddress();
 
@@ -265,6 +265,43 @@ test("an end for good closes every client of the share, and nobody takes over", 
     }
     const record = await stats(tabs[0], id);
     assert.equal(record.connections.length, 1, "nobody took over");
+  } finally {
+    await context.close();
+  }
+});
+
+test("pauseWhenHiddenMs pauses a shared connection only when every sharing page is hidden", async (browser) => {
+  const { context, tabs } = await openTabs(browser, 2);
+  try {
+    const id = session("pause");
+    const url = `/sse?session=${id}&count=400&interval=40&then=hold`;
+    await listenAll(tabs, url, { share: `pause-${id}`, pauseWhenHiddenMs: 200 });
+    const leader = await leaderOf(tabs);
+    const follower = tabs.find((tab) => tab !== leader);
+    await until(async () => (await count(follower)) >= 5, "5 events");
+    const state = (tab) => tab.evaluate(() => client.state);
+
+    // The leader's page alone is hidden: a follower's page is visible, so no pause.
+    await hide(leader);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(await state(leader), "open");
+    assert.equal((await stats(leader, id)).open, 1);
+
+    // Every page hidden: the shared connection pauses, for every client.
+    await hide(follower);
+    await until(async () => (await state(leader)) === "paused" && (await state(follower)) === "paused", "both paused");
+    await until(async () => (await stats(leader, id)).open === 0, "the server to see the stream closed");
+    const before = await count(follower);
+
+    // A follower's page comes back: the leader resumes from the last id.
+    await show(follower);
+    await until(async () => (await state(follower)) === "open" && (await count(follower)) >= before + 3, "events after the pause");
+    const seqs = (await got(follower)).events.message.map(([seq]) => seq);
+    assertRun(seqs, seqs[0], seqs.at(-1), "the follower across the pause");
+    const record = await stats(leader, id);
+    assert.equal(record.connections.length, 2);
+    assert.equal(record.connections[1].last_event_id, String(before + seqs[0] - 1), "resumed from the last id");
+    assert.ok((await got(follower)).states.includes("paused"));
   } finally {
     await context.close();
   }
