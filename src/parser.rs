@@ -591,6 +591,14 @@ mod blocks {
     }
 
     const BLOCK: usize = 64;
+    /// How far ahead of the block being read the x86-64 search asks for the chunk's
+    /// bytes (a prefetch hint, inside the chunk only). A chunk fresh from the network
+    /// is often not in the cache yet, and the parser reads it a block at a time
+    /// between lines of work, which the hardware prefetcher alone did not keep ahead
+    /// of: natively, on the bench's 64 MiB stream, 1, 2 and 4 KiB ahead each took a
+    /// pass from about 22.0 to 20.5-20.8 ms of CPU time (the memchr line split: 19.2).
+    #[cfg(target_arch = "x86_64")]
+    const PREFETCH: usize = 2048;
 
     impl<'a> super::FindLineEnds<'a> for LineEnds<'a> {
         #[inline]
@@ -641,6 +649,14 @@ mod blocks {
                 }
                 self.base += BLOCK;
                 let block = self.chunk.get(self.base..).filter(|b| !b.is_empty())?;
+                #[cfg(target_arch = "x86_64")]
+                if let Some(ahead) = block.get(PREFETCH) {
+                    // SAFETY: a prefetch is a hint; it reads nothing.
+                    unsafe {
+                        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast());
+                    }
+                }
                 (self.ends, self.high) = block_masks(block);
             }
             let end = self.base + self.ends.trailing_zeros() as usize;
