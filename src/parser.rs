@@ -859,13 +859,17 @@ mod words {
                 let (a, b) = step.split_at(8);
                 let (a, b) = (word(a), word(b));
                 if calm(a) & calm(b) != HIGH {
-                    for (i, word) in [a, b].into_iter().enumerate() {
-                        let ends = line_ends(word);
-                        if ends != 0 {
-                            return Some(self.found(offset + 8 * i, word, ends, seen));
-                        }
-                        seen |= word;
+                    // The line end in the first word, else in the second.
+                    let ends = line_ends(a);
+                    let (at, word, ends, before) = if ends != 0 {
+                        (offset, a, ends, seen)
+                    } else {
+                        (offset + 8, b, line_ends(b), seen | a)
+                    };
+                    if ends != 0 {
+                        return Some(self.found(at, word, ends, before));
                     }
+                    seen |= a | b;
                 }
                 offset += 16;
                 rest = tail;
