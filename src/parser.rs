@@ -543,7 +543,8 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
 // pass over the chunk whatever the length of its lines: `memchr2` per line spends much
 // of its time setting up for lines of 80 bytes or so. Elsewhere (wasm32 without
 // simd128, which is how Rust builds for the web by default, and where memchr falls back
-// to 4-byte words), each line end is searched for eight bytes at a time in a `u64`.
+// to 4-byte words), each line end is searched for sixteen bytes at a time in two `u64`s
+// (natively, off x86-64, with memchr).
 //
 // Both find out on the way whether the line is ASCII, so that no other pass over the
 // chunk is needed: a separate UTF-8 check (`str::from_utf8` of the chunk or of each
