@@ -237,6 +237,7 @@ impl Driver {
 
     /// Whether a page of another client of the share is visible (a shared
     /// connection pauses only when every sharing page has been hidden long enough).
+    #[cfg(any(feature = "share", feature = "js"))]
     pub(crate) fn seen_elsewhere(&self, seen: bool) {
         if self.seen_elsewhere.replace(seen) == seen {
             return;

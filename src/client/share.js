@@ -26,7 +26,7 @@
 //   bye                    a client closed (a leader's bye hands the connection over)
 
 // How long a new leader waits at most for the others' answers before it connects.
-const SSE_ASK_MS = 150;
+const SSE_ASK_MS = 100;
 
 // Whether this context can share: Web Locks and BroadcastChannel (old browsers and
 // some workers have neither; their clients connect on their own, role "solo").
