@@ -44,8 +44,8 @@ fi
 # package.
 glue="$PKG_DIR/sse_wasm.js"
 sed -i 's/^export function __sse/function __sse/' "$glue"
-if [ "$(grep -c '^function __sse' "$glue")" -ne 8 ]; then
-    echo "pkg: the glue does not have the eight __sse* functions js_client.js calls" >&2
+if [ "$(grep -c '^function __sse' "$glue")" -ne 9 ]; then
+    echo "pkg: the glue does not have the nine __sse* functions js_client.js calls" >&2
     exit 1
 fi
 # The fetch reader's sink (js_fetch.rs) is the glue's own business, not the package's.

@@ -5,9 +5,9 @@
 
 mod common;
 
+use common::page::*;
 use common::*;
 use sse_wasm::{live_closures, Backoff, ConnectionState, Jitter, SseClient};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -304,57 +304,7 @@ async fn end_on_data_closes_without_delivering_it_even_with_no_handler_of_its_ty
 }
 
 // ---------------------------------------------------------------------------
-// The page's life. The test page cannot really be hidden from inside (the runner's
-// chromedriver session has no second tab to bring forward), so `document.visibilityState`
-// is overridden and `visibilitychange` dispatched, as the browser would; the npm suite
-// (www/tests/lifecycle.test.mjs) hides a real page. `online`, `pagehide` and
-// `pageshow` are dispatched on the window as the browser dispatches them.
-
-#[wasm_bindgen(inline_js = "
-export function set_visibility(state) {
-  if (state === null) {
-    delete document.visibilityState;
-    delete document.hidden;
-  } else {
-    Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
-    Object.defineProperty(document, 'hidden', { value: state === 'hidden', configurable: true });
-  }
-  document.dispatchEvent(new Event('visibilitychange'));
-}
-export function page_event(type, persisted) {
-  window.dispatchEvent(
-    type === 'online' ? new Event('online') : new PageTransitionEvent(type, { persisted }),
-  );
-}
-export function visibility_state() { return document.visibilityState; }
-")]
-extern "C" {
-    /// `"hidden"` or `"visible"`; `None` gives back the browser's own.
-    fn set_visibility(state: Option<&str>);
-    fn page_event(event_type: &str, persisted: bool);
-    fn visibility_state() -> String;
-}
-
-/// The page looks hidden until this is dropped.
-struct Hidden;
-
-impl Hidden {
-    fn new() -> Hidden {
-        set_visibility(Some("hidden"));
-        assert_eq!(visibility_state(), "hidden");
-        Hidden
-    }
-}
-
-impl Drop for Hidden {
-    fn drop(&mut self) {
-        set_visibility(None);
-    }
-}
-
-fn going_online() {
-    page_event("online", false);
-}
+// The page's life (common/page.rs: a hidden page, `online`, `pagehide`, `pageshow`).
 
 #[wasm_bindgen_test]
 async fn online_skips_the_rest_of_the_backoff_wait_and_keeps_the_attempt_count() {

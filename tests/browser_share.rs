@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::page::page_event;
 use common::*;
 use sse_wasm::{live_closures, ConnectionState, Role, SseClient, SseError, Transport};
 use wasm_bindgen_test::*;
@@ -141,6 +142,71 @@ async fn an_end_for_good_closes_every_client_of_the_share() {
             .any(|error| matches!(error, SseError::Http { status: 204, .. })),
         "the leader's error reaches the follower, typed: {errors:?}"
     );
+}
+
+/// `pagehide` with `persisted` (the page goes into the back/forward cache) takes every
+/// client of this page out of the share: the leader's connection stands by. On
+/// `pageshow` they join again; whichever leads connects (a stood-by connection starts
+/// again), resuming from the newest id, and both hear the stream again.
+#[wasm_bindgen_test]
+async fn the_back_forward_cache_stands_a_leader_by_and_a_restored_page_shares_again() {
+    let session = new_session("share-bfcache");
+    let url = sse_url(&format!(
+        "session={session}&count=400&interval=25&then=hold"
+    ));
+    let name = format!("share-{session}");
+    let first = shared(&url, &name, Transport::EventSource);
+    let second = shared(&url, &name, Transport::EventSource);
+    let (first_seqs, _a) = record_seqs(&first, "message");
+    let (second_seqs, _b) = record_seqs(&second, "message");
+    wait_for("events in both", ms(5000), || {
+        first_seqs.len() >= 5 && second_seqs.len() >= 5
+    })
+    .await;
+    assert_eq!(first.role(), Role::Leader);
+
+    page_event("pagehide", true);
+    assert_eq!(
+        first.role(),
+        Role::Follower,
+        "out of the share while cached"
+    );
+    assert_eq!(first.state(), ConnectionState::Paused);
+    wait_for_stats("the stream to close", &session, ms(3000), |stats| {
+        stats.open == 0
+    })
+    .await;
+
+    page_event("pageshow", true);
+    wait_for("a leader again", ms(5000), || {
+        (first.role() == Role::Leader) != (second.role() == Role::Leader)
+    })
+    .await;
+    let (first_then, second_then) = (first_seqs.len(), second_seqs.len());
+    wait_for("events again in both", ms(5000), || {
+        first_seqs.len() >= first_then + 5 && second_seqs.len() >= second_then + 5
+    })
+    .await;
+    assert_eq!(first.state(), ConnectionState::Open);
+    assert_eq!(second.state(), ConnectionState::Open);
+    let stats = stats(&session).await;
+    assert_eq!(stats.connections.len(), 2, "{stats:?}");
+    assert_eq!(stats.open, 1);
+    let resumed: u64 = stats.connections[1]
+        .last_event_id
+        .as_deref()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or(0);
+    assert!(resumed >= 5, "resumed from {resumed}");
+    // Whoever leads, the connection resumed where the share was: no event twice.
+    for (what, seqs) in [("first", first_seqs.get()), ("second", second_seqs.get())] {
+        assert!(
+            seqs.windows(2).all(|pair| pair[1] > pair[0]),
+            "{what}: {seqs:?}"
+        );
+    }
+    first.close();
+    second.close();
 }
 
 #[wasm_bindgen_test]

@@ -353,6 +353,17 @@ pub fn seen_elsewhere(client: u32, seen: bool) {
     }
 }
 
+/// The client leads a share whose page went into the back/forward cache (`true`): its
+/// connection stands by, paused, whatever the page does, while another client leads.
+/// `false`: it leads again and connects, resuming from `last_event_id` (the newest id
+/// the share's clients saw) when that is not empty.
+#[wasm_bindgen(js_name = __sseStandBy, skip_typescript)]
+pub fn stand_by(client: u32, standing_by: bool, last_event_id: &str) {
+    if let Some((driver, _)) = running(client) {
+        driver.stand_by(standing_by, last_event_id);
+    }
+}
+
 /// `client.reconnect()`: does nothing once closed.
 #[wasm_bindgen(js_name = __sseReconnect, skip_typescript)]
 pub fn reconnect(client: u32) {

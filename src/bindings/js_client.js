@@ -19,14 +19,20 @@ const sseHandler = (method, handler) => {
   return handler;
 };
 
-// A follower closes: it leaves the share and reports "closed" once.
+// A follower closes: it leaves the share and reports "closed" once (a client that led
+// before, whose connection stands by, as that connection closes).
 const sseLeave = (hub, link) => {
   const share = link.share;
   if (share.closed) return;
   share.leave();
   share.now = "closed";
-  hub.state("closed");
-  hub.release(share.id || hub.lastEventId);
+  if (link.connected) {
+    __sseClose(hub.client);
+  } else {
+    hub.state("closed");
+    hub.release(hub.lastEventId);
+  }
+  hub.lastEventId = share.id || hub.lastEventId;
 };
 
 export class SseClient {
@@ -35,7 +41,7 @@ export class SseClient {
   // (src/client/share.js), null when it connects on its own. A plain object that the hub's and the share's
   // callbacks hold instead of the client, so that a script can let go of a running
   // client as it can of an open EventSource.
-  #link = { role: "solo", share: null };
+  #link = { role: "solo", share: null, connected: false };
 
   constructor(url, options) {
     const [href, json, ...open] = sseOptions(url, options);
@@ -66,8 +72,19 @@ export class SseClient {
     link.share = new SseShare(name, hub, {
       lead: (lastEventId) => {
         link.role = "leader";
+        // A client that led before (its page went into the back/forward cache) starts
+        // its stood-by connection again.
+        if (link.connected) {
+          __sseStandBy(hub.client, false, lastEventId);
+          return;
+        }
+        link.connected = true;
         if (lastEventId !== "" && open[2] !== undefined) open[3] = lastEventId;
         connect([...hub.handled(), ...ending]);
+      },
+      standBy: () => {
+        link.role = "follower";
+        __sseStandBy(hub.client, true, "");
       },
       listen: (type) => __sseListen(hub.client, type),
       reconnect: () => __sseReconnect(hub.client),

@@ -57,6 +57,9 @@ pub(crate) struct Driver {
     /// A page of another client of the share this driver serves is visible: a hidden
     /// page alone does not pause a shared connection.
     seen_elsewhere: Cell<bool>,
+    /// Paused while another client of its share leads (its page went into the
+    /// back/forward cache): the page's events do not wake it.
+    standing_by: Cell<bool>,
 }
 
 struct Core {
@@ -96,6 +99,7 @@ impl Driver {
             }),
             last_activity: Cell::new(Duration::ZERO),
             seen_elsewhere: Cell::new(false),
+            standing_by: Cell::new(false),
         });
         driver.step(Input::Connect);
         if driver.state() != ConnectionState::Closed {
@@ -249,6 +253,29 @@ impl Driver {
         }
     }
 
+    /// `true`: another client of the share leads from now on, and this connection
+    /// pauses until [`stand_by(false, …)`](Driver::stand_by). `false`: this client
+    /// leads again; it connects, resuming from `newest_id` (the newest id any client of
+    /// the share saw) unless that is empty or resuming is off.
+    #[cfg(any(feature = "share", feature = "js"))]
+    pub(crate) fn stand_by(&self, standing_by: bool, newest_id: &str) {
+        self.standing_by.set(standing_by);
+        if standing_by {
+            let timer = self.core.borrow_mut().pause_timer.take();
+            drop(timer);
+            self.step(Input::Pause);
+            return;
+        }
+        if !newest_id.is_empty() && self.config.resume_param.is_some() {
+            // What the last connection's events told is already caught up: start the
+            // next one from the newest id instead.
+            self.delivery.begin(newest_id);
+            self.core.borrow_mut().machine.id(newest_id.to_owned());
+        }
+        self.step(Input::Resume);
+        self.start_pause_timer();
+    }
+
     /// Whether no page the connection serves is visible.
     fn unseen(&self) -> bool {
         page::hidden() && !self.seen_elsewhere.get()
@@ -256,6 +283,9 @@ impl Driver {
 
     /// What happened to the page.
     fn on_page(&self, event: PageEvent) {
+        if self.standing_by.get() {
+            return;
+        }
         match event {
             PageEvent::Online => self.step(Input::Wake),
             PageEvent::Hidden => self.start_pause_timer(),

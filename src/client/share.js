@@ -13,6 +13,11 @@
 // takes over, resuming from the newest id any client saw: relayed events carry a
 // sequence number, and the new leader asks the others for theirs before it connects.
 //
+// A page that goes into the back/forward cache leaves the share for as long as it is
+// there (a frozen page would hold the lock, or be granted it, and serve nobody): a
+// leader's connection stands by, and the next in line takes over. Restored, the client
+// joins again as a follower.
+//
 // Messages, all with `from` (the sender's member key):
 //   hello {types, visible} a client joined, listening to these types
 //   here {visible}         an answer to hello: so the newcomer knows who to ask later
@@ -50,8 +55,9 @@ export class SseShare {
   // lead(lastEventId) connects, listen(type) listens on the led connection,
   // reconnect() reconnects it, seen(visible) tells the led connection whether
   // another client's page is visible (it pauses only when none is: the leader's
-  // pauseWhenHiddenMs), end() closes this client because the shared connection
-  // ended for good.
+  // pauseWhenHiddenMs), standBy() pauses the led connection because the page went
+  // into the back/forward cache (lead() then starts it again, from the newest id),
+  // end() closes this client because the shared connection ended for good.
   constructor(name, hub, on) {
     this.hub = hub;
     this.on = on;
@@ -75,19 +81,63 @@ export class SseShare {
     // While taking over: the members still to answer, and the best answer so far.
     this.asking = null;
     this.let = null;
-    this.abort = new AbortController();
-    this.channel = new BroadcastChannel(`sse-wasm:${name}`);
-    this.channel.onmessage = (message) => this.heard(message.data);
+    this.name = `sse-wasm:${name}`;
+    // Out of the share while the page is in the back/forward cache (and until the
+    // first attach).
+    this.detached = true;
     this.onVisibility = () => this.post({ t: "seen", visible: sseVisible() });
+    this.onPage = (event) => {
+      if (!event.persisted) return;
+      if (event.type === "pagehide") this.detach();
+      else this.attach();
+    };
     if (typeof document === "object") document.addEventListener("visibilitychange", this.onVisibility);
-    navigator.locks
-      .request(`sse-wasm:${name}`, { signal: this.abort.signal }, () => this.take())
-      .catch(() => {});
-    this.post({ t: "hello", types: hub.handled(), visible: sseVisible() });
+    if (typeof addEventListener === "function") {
+      addEventListener("pagehide", this.onPage);
+      addEventListener("pageshow", this.onPage);
+    }
+    this.attach();
+  }
+
+  // Joins the share: its channel, a place in the lock's queue, and hello.
+  attach() {
+    if (this.closed || !this.detached) return;
+    this.detached = false;
+    this.abort = new AbortController();
+    this.channel = new BroadcastChannel(this.name);
+    this.channel.onmessage = (message) => this.heard(message.data);
+    navigator.locks.request(this.name, { signal: this.abort.signal }, () => this.take()).catch(() => {});
+    this.post({ t: "hello", types: this.hub.handled(), visible: sseVisible() });
+  }
+
+  // Leaves the share for now (the page goes into the back/forward cache): bye, out of
+  // the lock's queue or the lock let go, and a led connection stands by.
+  detach() {
+    if (this.closed || this.detached) return;
+    this.post({ t: "bye" });
+    this.detached = true;
+    const led = this.leading;
+    this.leading = false;
+    this.hub.relay = null;
+    this.seenElsewhere = undefined;
+    clearTimeout(this.asking?.timer);
+    this.asking = null;
+    this.abort.abort();
+    this.let?.();
+    this.let = null;
+    this.channel.close();
+    this.members.clear();
+    this.visible.clear();
+    this.leader = undefined;
+    if (led) {
+      // What the stood-by connection tells this client's handlers.
+      this.now = "paused";
+      this.on.standBy();
+    }
   }
 
   post(message) {
-    if (this.closed) return;
+    if (this.closed || this.detached) return;
     message.from = this.me;
     this.channel.postMessage(message);
   }
@@ -95,11 +145,13 @@ export class SseShare {
   // ---- the lock: granted when every client before this one let go of it
 
   take() {
-    const held = new Promise((resolve) => (this.let = resolve));
-    if (this.closed) {
-      this.let();
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    if (this.closed || this.detached) {
+      release();
       return held;
     }
+    this.let = release;
     // The leader that went is not asked.
     if (this.leader !== undefined) {
       this.members.delete(this.leader);
@@ -149,7 +201,7 @@ export class SseShare {
   // ---- what the others say
 
   heard(message) {
-    if (this.closed || typeof message !== "object" || message === null) return;
+    if (this.closed || this.detached || typeof message !== "object" || message === null) return;
     const from = message.from;
     switch (message.t) {
       case "hello":
@@ -295,6 +347,10 @@ export class SseShare {
     this.asking = null;
     this.abort.abort();
     if (typeof document === "object") document.removeEventListener("visibilitychange", this.onVisibility);
+    if (typeof removeEventListener === "function") {
+      removeEventListener("pagehide", this.onPage);
+      removeEventListener("pageshow", this.onPage);
+    }
     const release = this.let;
     if (release !== null) {
       if (lockMs > 0) setTimeout(release, lockMs);

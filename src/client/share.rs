@@ -105,6 +105,10 @@ impl Relay {
     fn start(&self, share: SseShare) {
         *self.share.borrow_mut() = Some(share);
     }
+
+    fn stop(&self) {
+        self.share.borrow_mut().take();
+    }
 }
 
 /// An error the leader relayed, as a follower's handlers get it.
@@ -151,9 +155,12 @@ pub(crate) struct Shared {
     share: SseShare,
     url: String,
     delivery: Rc<RustDelivery>,
-    /// What the driver starts with, until it leads.
+    /// What the driver starts with, until it first leads.
     pending: RefCell<Option<(Config, Machine)>>,
+    /// Its connection, once it has led; it stands by while another client leads.
     driver: RefCell<Option<Rc<Driver>>>,
+    /// It holds the share's lock, and its connection serves the share.
+    leading: Cell<bool>,
     /// The shared connection's state and last id as the leader told them.
     mirror: Cell<ConnectionState>,
     last_event_id: RefCell<String>,
@@ -177,6 +184,7 @@ struct Callbacks {
     _listen: Tracked<dyn FnMut(String)>,
     _reconnect: Tracked<dyn FnMut()>,
     _seen: Tracked<dyn FnMut(bool)>,
+    _stand_by: Tracked<dyn FnMut()>,
     _end: Tracked<dyn FnMut()>,
 }
 
@@ -224,6 +232,7 @@ impl Shared {
                 ("listen", callbacks._listen.function()),
                 ("reconnect", callbacks._reconnect.function()),
                 ("seen", callbacks._seen.function()),
+                ("standBy", callbacks._stand_by.function()),
                 ("end", callbacks._end.function()),
             ]);
             Shared {
@@ -232,6 +241,7 @@ impl Shared {
                 delivery,
                 pending: RefCell::new(Some((config, machine))),
                 driver: RefCell::new(None),
+                leading: Cell::new(false),
                 mirror: Cell::new(ConnectionState::Connecting),
                 last_event_id: RefCell::new(last_event_id),
                 left: Cell::new(false),
@@ -240,12 +250,16 @@ impl Shared {
         })
     }
 
+    /// Its connection while it leads.
     fn driver(&self) -> Option<Rc<Driver>> {
+        if !self.leading.get() {
+            return None;
+        }
         self.driver.borrow().clone()
     }
 
     pub(crate) fn role(&self) -> Role {
-        if self.driver.borrow().is_some() {
+        if self.leading.get() {
             Role::Leader
         } else {
             Role::Follower
@@ -313,23 +327,49 @@ impl Shared {
         }
         self.share.leave();
         self.mirror.set(ConnectionState::Closed);
-        use crate::delivery::Delivery;
-        self.delivery.state(ConnectionState::Closed);
+        let stood_by = self.driver.borrow().clone();
+        match stood_by {
+            // A connection that stood by reports `Closed` as it closes.
+            Some(driver) => driver.close(),
+            None => {
+                use crate::delivery::Delivery;
+                self.delivery.state(ConnectionState::Closed);
+            }
+        }
     }
 
     /// This client holds the lock: it connects, resuming from the newest id any client
     /// of the share saw.
     fn lead(&self, newest_id: String) {
+        self.leading.set(true);
+        self.delivery.relay.start(self.share.clone());
+        let stood_by = self.driver.borrow().clone();
+        if let Some(driver) = stood_by {
+            driver.stand_by(false, &newest_id);
+            return;
+        }
         let Some((config, mut machine)) = self.pending.borrow_mut().take() else {
             return;
         };
         if !newest_id.is_empty() && config.resume_param.is_some() {
             machine.id(newest_id);
         }
-        self.delivery.relay.start(self.share.clone());
         let driver = Driver::start(config, machine, self.delivery.clone());
         self.delivery.attach(&driver);
         *self.driver.borrow_mut() = Some(driver);
+    }
+
+    /// The page went into the back/forward cache: another client leads, and this
+    /// one's connection stands by.
+    fn stand_by(&self) {
+        self.leading.set(false);
+        self.delivery.relay.stop();
+        self.mirror.set(ConnectionState::Paused);
+        let driver = self.driver.borrow().clone();
+        if let Some(driver) = driver {
+            *self.last_event_id.borrow_mut() = driver.last_event_id();
+            driver.stand_by(true, "");
+        }
     }
 }
 
@@ -448,6 +488,14 @@ impl Callbacks {
                 }
             })
         };
+        let stand_by = {
+            let weak = with(weak);
+            Closure::new(move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.stand_by();
+                }
+            })
+        };
         let end = {
             let weak = with(weak);
             Closure::new(move || {
@@ -465,6 +513,7 @@ impl Callbacks {
             _listen: Tracked::new(listen),
             _reconnect: Tracked::new(reconnect),
             _seen: Tracked::new(seen),
+            _stand_by: Tracked::new(stand_by),
             _end: Tracked::new(end),
         }
     }

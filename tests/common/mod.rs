@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod page;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;

@@ -307,6 +307,60 @@ test("pauseWhenHiddenMs pauses a shared connection only when every sharing page 
   }
 });
 
+test("the leader's page goes into the back/forward cache: another takes over, and the restored page follows", async () => {
+  // Playwright turns the back/forward cache off; this test needs it on.
+  const browser = await launchChromium([], { bfcache: true });
+  try {
+    const { tabs } = await openTabs(browser, 2);
+    const id = session("bfcache");
+    const url = `/sse?session=${id}&count=400&interval=40&then=hold`;
+    await listenAll(tabs, url, { share: `bfcache-${id}` });
+    const leader = await leaderOf(tabs);
+    const follower = tabs.find((tab) => tab !== leader);
+    await until(async () => (await count(follower)) >= 5, "5 events");
+    await leader.evaluate(() => {
+      window.shows = [];
+      window.addEventListener("pageshow", (event) => window.shows.push(event.persisted));
+    });
+    await leader.goto(`${server}/tests/csp.html`);
+    await until(async () => (await roleOf(follower)) === "leader", "the other tab to take over", 5_000);
+    const taken = await count(follower);
+    await until(async () => (await count(follower)) >= taken + 5, "events from the new leader");
+    const seqs = (await got(follower)).events.message.map(([seq]) => seq);
+    assertRun(seqs, seqs[0], seqs.at(-1), "the tab that took over");
+    assert.equal((await got(follower)).state, "open");
+
+    await leader.goBack({ waitUntil: "commit" });
+    const restored = await leader.evaluate(() => ({
+      shows: window.shows,
+      notRestored: performance.getEntriesByType("navigation")[0]?.notRestoredReasons ?? null,
+    }));
+    assert.deepEqual(restored.shows, [true], `restored from the cache: ${JSON.stringify(restored.notRestored)}`);
+    assert.equal(await roleOf(leader), "follower", "a restored page follows the client that took over");
+    const before = await count(leader);
+    await until(async () => (await count(leader)) >= before + 3 && (await leader.evaluate(() => client.state)) === "open", "relayed events in the restored page");
+    const record = await stats(follower, id);
+    assert.equal(record.open, 1, "one connection serves both again");
+    assert.equal(record.connections.length, 2);
+    assert.ok(Number(record.connections[1].last_event_id) >= 5, "the takeover resumed");
+
+    // The tab that took over closes: the restored page's connection, which stood by,
+    // leads again and resumes from the newest id.
+    const restoredFrom = await count(leader);
+    await follower.close();
+    await until(async () => (await roleOf(leader)) === "leader", "the restored page to lead again", 5_000);
+    await until(async () => (await count(leader)) >= restoredFrom + 5, "events on its connection");
+    const after = (await got(leader)).events.message.map(([seq]) => seq).slice(before);
+    assertRun(after, after[0], after.at(-1), "the restored page, from its return");
+    const last = await stats(leader, id);
+    assert.equal(last.connections.length, 3);
+    assert.equal(last.open, 1);
+    assert.ok(Number(last.connections[2].last_event_id) >= Number(record.connections[1].last_event_id));
+  } finally {
+    await browser.close();
+  }
+});
+
 test("without BroadcastChannel a client connects on its own: role solo", async (browser) => {
   const { context, tabs } = await openTabs(browser, 2);
   try {
