@@ -156,3 +156,15 @@ export async function show(page) {
   });
   if (state !== "visible") throw new Error(`the page did not look visible again: ${state}`);
 }
+
+/** Polls `check` every 20 ms until it gives something truthy, which it returns; throws
+ * with `what` after `ms`. */
+export async function until(check, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hide, launchChromium, run, show, startServer, test, watchPage } from "./harness.mjs";
+import { hide, launchChromium, run, show, startServer, test, until, watchPage } from "./harness.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -31,15 +31,7 @@ async function stats({ server }, session) {
   return response.json();
 }
 
-async function waitFor(what, check, ms = 8000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = (what, check, ms = 8000) => until(check, what, ms);
 
 const visibility = (page) => page.evaluate(() => document.visibilityState);
 

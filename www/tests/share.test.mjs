@@ -3,7 +3,7 @@
 // BroadcastChannels), each loading the package as a plain page does, against the
 // scripted server, whose /stats shows how many connections the tabs made.
 import assert from "node:assert/strict";
-import { hide, launchChromium, run, serverAddress, show, test, watchPage } from "./harness.mjs";
+import { hide, launchChromium, run, serverAddress, show, test, until, watchPage } from "./harness.mjs";
 
 const server = serverAddress();
 
@@ -50,17 +50,6 @@ const count = (page, type = "message") => page.evaluate((type) => window.got.eve
 const roleOf = (page) => page.evaluate(() => client.role);
 const stats = (page, session) => page.evaluate((session) => stats(session), session);
 const session = (label) => `${label}-${Math.floor(Math.random() * 1e12)}`;
-
-/** Polls `check` until it is truthy; throws with `what` after `ms`. */
-async function until(check, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The tab whose client leads, once one does. */
 async function leaderOf(tabs) {
