@@ -95,7 +95,12 @@ async function main() {
   });
   // Sequenced events heard before this tab has a snapshot, or null once it has one.
   let waiting = [];
+  // What the latest snapshot stands for: a tab that took its snapshot from a one-shot
+  // client can still hear older events relayed from the shared stream, which lags
+  // behind; they are in the snapshot already.
+  let covered = 0;
   const snapshot = (snapshot) => {
+    covered = snapshot.head;
     tracker.snapshot(snapshot.head);
     panels.markets.snapshot(snapshot.quotes);
     panels.news.snapshot(snapshot.news);
@@ -129,7 +134,7 @@ async function main() {
   };
   const sequenced = (show) => (data, event) => {
     if (waiting !== null) waiting.push([show, data, event.lastEventId]);
-    else account(show, data, event.lastEventId);
+    else if (data.seq > covered) account(show, data, event.lastEventId);
   };
   client.on("tick", sequenced((tick) => panels.markets.tick(tick)));
   client.on("news", sequenced((story) => panels.news.add(story)));

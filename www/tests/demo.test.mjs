@@ -269,20 +269,28 @@ test("three tabs share one connection; the leader's tab closes and another takes
       await page.goto(`${own.address}/`);
       tabs.push({ page, problems });
     }
+    // What the Connection panel says of a role (it looks again every 500 ms).
+    const ROLE_TEXT = { leader: "Leader", follower: "Follower" };
+    // What a tab shows; null until its script has started (window.demo is set).
     const shown = (page) =>
-      page.evaluate(() => ({
-        role: demo.client.role,
-        roleText: document.getElementById("role").textContent,
-        tabs: document.getElementById("tabs").textContent,
-        connections: document.getElementById("connections").textContent,
-        quotes: document.querySelectorAll("#quotes .quote").length,
-        received: demo.tracker.received,
-      }));
+      page.evaluate(() =>
+        window.demo
+          ? {
+              role: demo.client.role,
+              roleText: document.getElementById("role").textContent,
+              tabs: document.getElementById("tabs").textContent,
+              connections: document.getElementById("connections").textContent,
+              quotes: document.querySelectorAll("#quotes .quote").length,
+              received: demo.tracker.received,
+            }
+          : null,
+      );
     const settled = async (pages, leaders) => {
       const deadline = Date.now() + 15_000;
       for (;;) {
         const all = await Promise.all(pages.map(({ page }) => shown(page)));
         const ready =
+          all.every((s) => s !== null && s.roleText === ROLE_TEXT[s.role]) &&
           all.filter((s) => s.role === "leader").length === leaders &&
           all.every((s) => s.tabs === String(pages.length) && s.connections === "1" && s.quotes === 5 && s.received >= 3);
         if (ready) return all;
