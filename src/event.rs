@@ -43,6 +43,18 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// For `Reconnecting`, the attempt and the delay in milliseconds, as the npm API's
+    /// `onState` detail and the sharing relay carry them; `(None, None)` otherwise.
+    #[cfg(any(feature = "share", feature = "js"))]
+    pub(crate) fn retry_detail(&self) -> (Option<u32>, Option<f64>) {
+        match *self {
+            ConnectionState::Reconnecting { attempt, delay } => {
+                (Some(attempt), Some(crate::millis::of(delay)))
+            }
+            _ => (None, None),
+        }
+    }
+
     /// The name used by the npm API: `"connecting"`, `"open"`, `"reconnecting"`,
     /// `"paused"` or `"closed"`; `Display` prints the same.
     pub fn as_str(&self) -> &'static str {

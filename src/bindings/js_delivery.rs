@@ -287,12 +287,7 @@ impl Delivery for JsDelivery {
     }
 
     fn state(&self, state: ConnectionState) {
-        let (attempt, delay_ms) = match state {
-            ConnectionState::Reconnecting { attempt, delay } => {
-                (Some(attempt), Some(crate::millis::of(delay)))
-            }
-            _ => (None, None),
-        };
+        let (attempt, delay_ms) = state.retry_detail();
         self.hub.state(state.as_str(), attempt, delay_ms);
         if state == ConnectionState::Closed && !self.released.replace(true) {
             self.types.borrow_mut().clear();

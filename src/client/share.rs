@@ -75,12 +75,7 @@ impl Relay {
             _ => self.share.borrow().clone(),
         };
         if let Some(share) = share {
-            let (attempt, delay_ms) = match state {
-                ConnectionState::Reconnecting { attempt, delay } => {
-                    (Some(attempt), Some(crate::millis::of(delay)))
-                }
-                _ => (None, None),
-            };
+            let (attempt, delay_ms) = state.retry_detail();
             share.state(state.as_str(), attempt, delay_ms);
         }
     }
@@ -385,9 +380,8 @@ impl Drop for Shared {
 
 impl Callbacks {
     fn new(weak: &Weak<Shared>, delivery: &Rc<RustDelivery>) -> Callbacks {
-        let with = |weak: &Weak<Shared>| weak.clone();
         let follow = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move |event_type: String, data: String, id: String| {
                 if let Some(shared) = weak.upgrade() {
                     if shared.left.get() {
@@ -401,7 +395,7 @@ impl Callbacks {
             })
         };
         let state = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(
                 move |name: String, attempt: Option<u32>, delay_ms: Option<f64>| {
                     if let Some(shared) = weak.upgrade() {
@@ -417,7 +411,7 @@ impl Callbacks {
             )
         };
         let error = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(
                 move |kind: String,
                       message: String,
@@ -452,7 +446,7 @@ impl Callbacks {
             })
         };
         let lead = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move |newest_id: String| {
                 if let Some(shared) = weak.upgrade() {
                     shared.lead(newest_id);
@@ -460,7 +454,7 @@ impl Callbacks {
             })
         };
         let listen = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move |event_type: String| {
                 if let Some(shared) = weak.upgrade() {
                     // A leader's next connections listen to it from the start.
@@ -473,7 +467,7 @@ impl Callbacks {
             })
         };
         let reconnect = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move || {
                 if let Some(driver) = weak.upgrade().and_then(|shared| shared.driver()) {
                     driver.reconnect();
@@ -481,7 +475,7 @@ impl Callbacks {
             })
         };
         let seen = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move |visible: bool| {
                 if let Some(driver) = weak.upgrade().and_then(|shared| shared.driver()) {
                     driver.seen_elsewhere(visible);
@@ -489,7 +483,7 @@ impl Callbacks {
             })
         };
         let stand_by = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move || {
                 if let Some(shared) = weak.upgrade() {
                     shared.stand_by();
@@ -497,7 +491,7 @@ impl Callbacks {
             })
         };
         let end = {
-            let weak = with(weak);
+            let weak = weak.clone();
             Closure::new(move || {
                 if let Some(shared) = weak.upgrade() {
                     shared.leave();
