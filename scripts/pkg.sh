@@ -38,8 +38,7 @@ else
     wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- "${features[@]}"
 fi
 # The SseClient class is plain JS (src/bindings/js_client.js, declared in js.rs's
-# TypeScript section, with its options read by js_options.js and its sharing across tabs
-# in src/client/share.js) over the __sse* functions
+# TypeScript section, with its options read by js_options.js) over the __sse* functions
 # the glue exports: both join the entry, and those functions stop being exports of the
 # package.
 glue="$PKG_DIR/sse_wasm.js"
@@ -54,18 +53,20 @@ if grep -q 'export class SseFetchSink' "$glue" || ! grep -q '^class SseFetchSink
     echo "pkg: the glue's SseFetchSink class is not where pkg.sh expects it" >&2
     exit 1
 fi
-# The sharing protocol (src/client/share.js) is a module for the Rust face; here its
-# `export`s go, as the entry is one scope.
+# Whether a client can share (src/client/can_share.js) joins the entry without its
+# `export`, as the entry is one scope. The sharing protocol (src/client/share.js) stays
+# a module, beside the entry: js_client.js imports it when its first client shares.
 {
     echo
     cat src/bindings/js_options.js
-    sed 's/^export //' src/client/share.js
+    sed 's/^export //' src/client/can_share.js
     cat src/bindings/js_client.js
 } >>"$glue"
-if grep -q '^export \(class SseShare\|const sseCanShare\)' "$glue"; then
-    echo "pkg: share.js's exports were not stripped" >&2
+if grep -q '^export const sseCanShare' "$glue"; then
+    echo "pkg: can_share.js's export was not stripped" >&2
     exit 1
 fi
+cp src/client/share.js "$PKG_DIR/share.js"
 node scripts/merge-pkg-json.mjs pkg.json "$PKG_DIR/package.json"
 node scripts/minify-pkg.mjs "$PKG_DIR"
 node scripts/inline-pkg.mjs "$PKG_DIR"
@@ -73,10 +74,13 @@ node scripts/inline-pkg.mjs "$PKG_DIR"
 rm -f "$PKG_DIR/.gitignore"
 wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
 # Every script a page loads: the glue and the snippets it imports (inline.js is the
-# other entry's .wasm, counted on its own line).
-page_js() { find "$PKG_DIR" -name '*.js' ! -name inline.js -print0 | xargs -0 cat; }
+# other entry's .wasm, and share.js what a page that shares loads too: each is counted
+# on its own line).
+page_js() { find "$PKG_DIR" -name '*.js' ! -name inline.js ! -name share.js -print0 | xargs -0 cat; }
 js_gz="$(page_js | gzip -9 | wc -c)"
+share_gz="$(gzip -9 -c "$PKG_DIR/share.js" | wc -c)"
 inline_gz="$(gzip -9 -c "$PKG_DIR/inline.js" | wc -c)"
 printf 'pkg: %s/sse_wasm_bg.wasm %d bytes, %d gzip -9\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/sse_wasm_bg.wasm")" "$wasm_gz"
 printf 'pkg: %s/**/*.js           %d bytes, %d gzip -9\n' "$PKG_DIR" "$(page_js | wc -c)" "$js_gz"
+printf 'pkg: %s/share.js          %d bytes, %d gzip -9 (loaded by the first client with `share`)\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/share.js")" "$share_gz"
 printf 'pkg: %s/inline.js         %d bytes, %d gzip -9 (sse-wasm/inline: replaces the .wasm, loads the scripts above)\n' "$PKG_DIR" "$(wc -c <"$PKG_DIR/inline.js")" "$inline_gz"

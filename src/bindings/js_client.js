@@ -10,7 +10,9 @@
 // wasm only when an event type is new to the connection. Nothing of a client stays in
 // wasm's memory once it is closed, whether or not its garbage is ever collected.
 //
-// A client made with `share` (src/client/share.js, appended before this file)
+// A client made with `share` (src/client/share.js, which the package ships beside its
+// entry as share.js and this file imports when a client first shares; whether the
+// browser can share at all is src/client/can_share.js, appended before this file)
 // follows the share's leader until it holds the share's lock: its hub gets the
 // leader's events, states and errors, and it connects only once it leads.
 
@@ -35,12 +37,30 @@ const sseLeave = (hub, link) => {
   hub.lastEventId = share.id || hub.lastEventId;
 };
 
+// What a sharing client asks of its share before share.js has loaded: its handlers'
+// types go with its first hello (the hub has them), a close() leaves before it
+// joins, and a reconnect() is passed on once it has joined.
+const sseJoining = () => ({
+  now: "connecting",
+  id: "",
+  closed: false,
+  reconnecting: false,
+  leave() {
+    this.closed = true;
+  },
+  need() {},
+  reconnect() {
+    this.reconnecting = true;
+  },
+});
+
 export class SseClient {
   #hub;
-  // The client's role ("solo", "follower" or "leader") and its share
-  // (src/client/share.js), null when it connects on its own. A plain object that the hub's and the share's
-  // callbacks hold instead of the client, so that a script can let go of a running
-  // client as it can of an open EventSource.
+  // The client's role ("solo", "follower" or "leader") and its share (an SseShare of
+  // src/client/share.js, or sseJoining's stand-in until that has loaded), null when it
+  // connects on its own. A plain object that the hub's and the share's callbacks hold
+  // instead of the client, so that a script can let go of a running client as it can
+  // of an open EventSource.
   #link = { role: "solo", share: null, connected: false };
 
   constructor(url, options) {
@@ -69,28 +89,47 @@ export class SseClient {
     // open: withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
     // lastEventId, … (sseOptions)
     hub.lastEventId = open[3];
-    link.share = new SseShare(name, hub, {
-      lead: (lastEventId) => {
-        link.role = "leader";
-        // A client that led before (its page went into the back/forward cache) starts
-        // its stood-by connection again.
-        if (link.connected) {
-          __sseStandBy(hub.client, false, lastEventId);
-          return;
-        }
-        link.connected = true;
-        if (lastEventId !== "" && open[2] !== undefined) open[3] = lastEventId;
+    // The sharing protocol is a module of its own (share.js beside this entry), loaded
+    // when the first client shares: a page that never shares does not download it.
+    // Until it is there, the client follows a share it has not joined yet.
+    const waiting = sseJoining();
+    link.share = waiting;
+    import("./share.js").then(
+      ({ SseShare }) => {
+        if (waiting.closed) return;
+        link.share = new SseShare(name, hub, {
+          lead: (lastEventId) => {
+            link.role = "leader";
+            // A client that led before (its page went into the back/forward cache)
+            // starts its stood-by connection again.
+            if (link.connected) {
+              __sseStandBy(hub.client, false, lastEventId);
+              return;
+            }
+            link.connected = true;
+            if (lastEventId !== "" && open[2] !== undefined) open[3] = lastEventId;
+            connect([...hub.handled(), ...ending]);
+          },
+          standBy: () => {
+            link.role = "follower";
+            __sseStandBy(hub.client, true, "");
+          },
+          listen: (type) => __sseListen(hub.client, type),
+          reconnect: () => __sseReconnect(hub.client),
+          seen: (visible) => __sseSeenElsewhere(hub.client, visible),
+          end: () => sseLeave(hub, link),
+        });
+        if (waiting.reconnecting) link.share.reconnect();
+      },
+      // The script could not be loaded: the client connects on its own, as where
+      // the browser cannot share.
+      () => {
+        if (waiting.closed) return;
+        link.role = "solo";
+        link.share = null;
         connect([...hub.handled(), ...ending]);
       },
-      standBy: () => {
-        link.role = "follower";
-        __sseStandBy(hub.client, true, "");
-      },
-      listen: (type) => __sseListen(hub.client, type),
-      reconnect: () => __sseReconnect(hub.client),
-      seen: (visible) => __sseSeenElsewhere(hub.client, visible),
-      end: () => sseLeave(hub, link),
-    });
+    );
   }
 
   on(type, handler) {

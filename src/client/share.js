@@ -1,8 +1,9 @@
 // One connection for every client of a share name, in every tab, window and
 // same-origin frame of the browser profile (the `share` option; the contract is in
 // DESIGN.md, "Sharing across tabs"). Both faces use it: the Rust client imports it
-// (src/client/share.rs), and scripts/pkg.sh appends it, without its `export`s, to the
-// npm package's entry, after js_options.js and before js_client.js.
+// (src/client/share.rs), and scripts/pkg.sh puts it beside the npm package's entry,
+// which loads it when its first client shares (js_client.js). Whether a client can
+// share at all is can_share.js.
 //
 // The client that holds the Web Lock "sse-wasm:" + name leads: it connects with its own
 // options, and its hub relays every event (type, raw data, id), state and error over
@@ -33,15 +34,8 @@
 // How long a new leader waits at most for the others' answers before it connects.
 const SSE_ASK_MS = 100;
 
-// Whether this context can share: Web Locks and BroadcastChannel (old browsers and
-// some workers have neither; their clients connect on their own, role "solo").
 // Whether this client's page is visible (a worker has no page to hide).
 const sseVisible = () => typeof document !== "object" || !document.hidden;
-
-export const sseCanShare = () =>
-  typeof BroadcastChannel === "function" &&
-  typeof navigator === "object" &&
-  typeof navigator.locks?.request === "function";
 
 const sseMemberKey = () =>
   typeof crypto === "object" && typeof crypto.randomUUID === "function"

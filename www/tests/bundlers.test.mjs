@@ -50,7 +50,7 @@ async function receivesEvents({ browser, server }, name) {
         window.violations.push(`${event.effectiveDirective} ${event.blockedURI}`);
       });
     });
-    await page.goto(`${server.address}/${name}/index.html?count=${COUNT}`);
+    await page.goto(`${server.address}/${name}/index.html?count=${COUNT}&share=bundled-${name}`);
     await page.waitForFunction((count) => document.querySelectorAll("#ticks li").length === count, COUNT, {
       timeout: 15_000,
     });
@@ -60,11 +60,13 @@ async function receivesEvents({ browser, server }, name) {
       lastId: document.getElementById("last-id").textContent,
       initTwice: document.getElementById("init-twice").textContent,
       violations: window.violations,
+      role: window.client.role,
     }));
     assert.deepEqual(shown.ticks, Array.from({ length: COUNT }, (_, i) => `tick ${i + 1}`));
     assert.equal(shown.state, "open");
     assert.equal(shown.lastId, String(COUNT));
     assert.equal(shown.initTwice, "true", "a second init gave other exports");
+    assert.equal(shown.role, "leader", "the sharing script loaded from the build");
     assert.deepEqual(shown.violations, [], "securitypolicyviolation events");
     assert.deepEqual(problems, []);
     return wasmRequests;

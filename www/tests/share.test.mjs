@@ -25,11 +25,12 @@ async function openTab(context) {
 
 /**
  * Makes a client in `page` that records what it gets in `window.got`: per type the
- * `[seq, lastEventId]` of every event, its states and its errors.
+ * `[seq, lastEventId]` of every event, its states and its errors; with `reconnect`,
+ * calls its reconnect() at once.
  */
-function listen(page, url, options, types = ["message"]) {
+function listen(page, url, options, types = ["message"], { reconnect = false } = {}) {
   return page.evaluate(
-    ([url, options, types]) => {
+    ([url, options, types, reconnect]) => {
       const got = { events: {}, states: [], errors: [] };
       const client = new SseClient(url, options);
       for (const type of types) {
@@ -40,8 +41,10 @@ function listen(page, url, options, types = ["message"]) {
       client.onError((error) => got.errors.push(error.kind));
       window.client = client;
       window.got = got;
+      // At once: before a sharing client has joined its share.
+      if (reconnect) client.reconnect();
     },
-    [url, options, types],
+    [url, options, types, reconnect],
   );
 }
 
@@ -364,6 +367,60 @@ test("without BroadcastChannel a client connects on its own: role solo", async (
     assert.equal((await stats(tabs[0], id)).connections.length, 2);
     // Without share the role is solo too.
     assert.equal(await tabs[0].evaluate(() => new SseClient("/sse?count=0").role), "solo");
+  } finally {
+    await context.close();
+  }
+});
+
+test("share.js loads only for a client that shares; what a client does before it has loaded", async (browser) => {
+  const context = await browser.newContext();
+  const loads = [];
+  context.on("request", (request) => {
+    if (new URL(request.url()).pathname.endsWith("/share.js")) loads.push(request.url());
+  });
+  try {
+    const id = session("lazy");
+    const url = `/sse?session=${id}&count=40&interval=25&then=hold`;
+    // A page whose client does not share never asks for the sharing script.
+    const solo = await openTab(context);
+    await listen(solo, `/sse?session=${id}-solo&count=3`, {});
+    await until(async () => (await count(solo)) === 3, "3 events without share");
+    assert.deepEqual(loads, [], "no request for share.js without share");
+
+    // A reconnect() asked for before the script has loaded reaches the leader once the
+    // client has joined; a client closed before then never joins, and says "closed" once.
+    const [leader, follower] = [await openTab(context), await openTab(context)];
+    await listen(leader, url, { share: `lazy-${id}` });
+    await until(async () => (await roleOf(leader)) === "leader", "the first tab leads");
+    await until(async () => (await count(leader)) >= 5, "5 events");
+    const early = await follower.evaluate((name) => {
+      const gone = new SseClient("/sse?count=0", { share: `${name}-gone` });
+      const states = [];
+      gone.onState((state) => states.push(state));
+      gone.close();
+      window.gone = { client: gone, states };
+      return { role: gone.role, state: gone.state };
+    }, `lazy-${id}`);
+    assert.deepEqual(early, { role: "follower", state: "closed" });
+    await listen(follower, url, { share: `lazy-${id}` }, ["message"], { reconnect: true });
+    await until(async () => (await stats(follower, id)).connections.length === 2, "the leader reconnects");
+    await until(async () => (await got(follower)).events.message.at(-1)?.[0] === 40, "the 40th event");
+    assert.equal(await roleOf(follower), "follower");
+    assert.deepEqual(await follower.evaluate(() => window.gone.states), ["closed"]);
+    const held = await follower.evaluate(async (name) => {
+      const { held, pending } = await navigator.locks.query();
+      return [...held, ...pending].filter((lock) => lock.name === `sse-wasm:${name}-gone`).length;
+    }, `lazy-${id}`);
+    assert.equal(held, 0, "the closed client never queued for the lock");
+    assert.equal(loads.length, 2, "share.js loaded once per page that shares");
+
+    // Where the script cannot be loaded, a sharing client connects on its own.
+    await context.route("**/share.js", (route) => route.abort());
+    const cut = await openTab(context);
+    await listen(cut, `/sse?session=${id}-cut&count=3`, { share: `cut-${id}` });
+    await until(async () => (await count(cut)) === 3, "3 events when share.js cannot load");
+    assert.equal(await roleOf(cut), "solo");
+    for (const tab of [solo, leader, follower]) assert.deepEqual(tab.problems, []);
   } finally {
     await context.close();
   }

@@ -27,7 +27,7 @@ test("the Vite app installs the package, builds and receives live events in Chro
   try {
     const page = await browser.newPage();
     const problems = watchPage(page);
-    await page.goto(`${server.address}/?count=12`);
+    await page.goto(`${server.address}/?count=12&share=vite`);
     await page.waitForFunction(() => document.querySelectorAll("#ticks li").length === 12, null, {
       timeout: 15_000,
     });
@@ -35,10 +35,12 @@ test("the Vite app installs the package, builds and receives live events in Chro
       ticks: [...document.querySelectorAll("#ticks li")].map((li) => li.textContent),
       state: document.getElementById("state").textContent,
       lastId: document.getElementById("last-id").textContent,
+      role: window.client.role,
     }));
     assert.deepEqual(shown.ticks, Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`));
     assert.equal(shown.state, "open");
     assert.equal(shown.lastId, "12");
+    assert.equal(shown.role, "leader", "the sharing script loaded from the build");
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -4,7 +4,11 @@ import init, { SseClient } from "sse-wasm";
 
 await init();
 const params = new URLSearchParams(location.search);
-const client = new SseClient(`/sse?count=${params.get("count") ?? 20}&interval=40&types=tick&then=hold`);
+// `share`: the sharing script, which the package's entry imports when a client shares,
+// is a chunk of the build.
+const share = params.get("share") ?? undefined;
+const client = new SseClient(`/sse?count=${params.get("count") ?? 20}&interval=40&types=tick&then=hold`, { share });
+window.client = client;
 const list = document.getElementById("ticks");
 client.on("tick", (tick, event) => {
   const item = document.createElement("li");
