@@ -129,6 +129,8 @@ pub struct Parser {
     /// Two id buffers that take turns, so that a dispatch copies no id: one holds the
     /// id as of the last dispatch (what `EventSource.lastEventId` would show), the
     /// other the standard's last event id buffer when an `id:` line has come since.
+    /// While a chunk is parsed, an id of the chunk stands in for its buffer and is
+    /// copied only when the chunk ends (`scan`'s `ids`).
     ids: [Option<String>; 2],
     /// Which of `ids` holds the id as of the last dispatch.
     dispatched_id: bool,
@@ -290,6 +292,9 @@ impl Parser {
         // The one data line of the event so far while it is in this chunk: an event of
         // one `data:` line (the common shape) is handed over without being copied.
         let mut borrowed: Option<&str> = None;
+        // The ids of the chunk, in place of `self.ids` (see `keep_ids`): one per event
+        // is common, and none of them is copied while it is in the chunk.
+        let mut ids = [None, None];
         // The pending event grows by at most the chunk's bytes (a carried line's value
         // is no longer than the line): when even that fits, no line of the chunk needs
         // the check.
@@ -299,6 +304,7 @@ impl Parser {
                 carried = false;
                 let head = chunk.get(start..end).unwrap_or_default();
                 if self.too_large(head.len()) {
+                    self.keep_ids(&mut ids);
                     return Err(self.fail());
                 }
                 self.split_line(head, on_item);
@@ -307,6 +313,7 @@ impl Parser {
             }
             let raw = chunk.get(start..end).unwrap_or_default();
             if !fits && self.too_large(raw.len()) {
+                self.keep_ids(&mut ids);
                 return Err(self.fail());
             }
             let line = if ends.is_ascii(start, end) {
@@ -320,6 +327,7 @@ impl Parser {
                 if let Some(first) = borrowed.take() {
                     self.push_data(first);
                 }
+                self.keep_ids(&mut ids);
                 self.decode_line(raw, on_item);
                 start = self.next_start(chunk, end);
                 continue;
@@ -335,9 +343,9 @@ impl Parser {
                 }
                 self.data_len += value.len() + 1;
             } else if line.is_empty() {
-                self.dispatch(borrowed.take(), on_item);
+                self.dispatch(borrowed.take(), &ids, on_item);
             } else {
-                self.field(line, on_item);
+                self.field(line, &mut ids, on_item);
             }
             start = self.next_start(chunk, end);
         }
@@ -345,6 +353,7 @@ impl Parser {
         if let Some(first) = borrowed {
             self.push_data(first);
         }
+        self.keep_ids(&mut ids);
         self.push_tail(chunk.get(start..).unwrap_or_default())
     }
 
@@ -398,14 +407,16 @@ impl Parser {
         F: FnMut(Item<'_>),
     {
         let line = text(raw);
+        let mut ids = [None, None];
         if let Some(value) = value_of(&line, "data") {
             self.push_data(value);
             // The limit counts raw bytes, which replacement characters may stand for.
             self.data_len += value.len() + raw.len() - line.len() + 1;
         } else if line.is_empty() {
-            self.dispatch(None, on_item);
+            self.dispatch(None, &ids, on_item);
         } else {
-            self.field(&line, on_item);
+            self.field(&line, &mut ids, on_item);
+            self.keep_ids(&mut ids);
         }
     }
 
@@ -426,8 +437,9 @@ impl Parser {
         self.data.push('\n');
     }
 
-    /// Applies a line that is neither a `data:` line nor blank.
-    fn field<F>(&mut self, line: &str, on_item: &mut F)
+    /// Applies a line that is neither a `data:` line nor blank. An id goes to `ids`,
+    /// borrowed from the line.
+    fn field<'l, F>(&mut self, line: &'l str, ids: &mut [Option<&'l str>; 2], on_item: &mut F)
     where
         F: FnMut(Item<'_>),
     {
@@ -444,10 +456,7 @@ impl Parser {
                 // An id containing NUL is ignored: it could not be sent back in a
                 // header.
                 if let Some(value) = value_of(line, "id").filter(|v| !v.bytes().any(|b| b == 0)) {
-                    let slot = &mut self.ids[usize::from(!self.dispatched_id)];
-                    let buffer = slot.get_or_insert_with(String::new);
-                    buffer.clear();
-                    buffer.push_str(value);
+                    ids[usize::from(!self.dispatched_id)] = Some(value);
                     self.id_pending = true;
                 }
             }
@@ -467,8 +476,9 @@ impl Parser {
     }
 
     /// Ends the event at a blank line. `borrowed` is its data when that is one line
-    /// still in the chunk; otherwise the data is in the buffer.
-    fn dispatch<F>(&mut self, borrowed: Option<&str>, on_item: &mut F)
+    /// still in the chunk; otherwise the data is in the buffer. `ids` stand in for
+    /// `self.ids` where they are set.
+    fn dispatch<F>(&mut self, borrowed: Option<&str>, ids: &[Option<&str>; 2], on_item: &mut F)
     where
         F: FnMut(Item<'_>),
     {
@@ -478,6 +488,7 @@ impl Parser {
             self.id_pending = false;
             self.dispatched_id = !self.dispatched_id;
         }
+        let dispatched = usize::from(self.dispatched_id);
         // The strip drops the LF that the last `data:` line appended.
         if let Some(data) = borrowed.or_else(|| self.data.strip_suffix('\n')) {
             let event_type = if self.event_type.is_empty() {
@@ -488,12 +499,25 @@ impl Parser {
             on_item(Item::Event(ParsedEvent {
                 event_type,
                 data,
-                last_event_id: self.ids[usize::from(self.dispatched_id)].as_deref(),
+                last_event_id: ids[dispatched].or(self.ids[dispatched].as_deref()),
             }));
         }
         self.data.clear();
         self.data_len = 0;
         self.event_type.clear();
+    }
+
+    /// Copies into the id buffers the ids that stand in for them, before the chunk
+    /// (or the line) they borrow from goes away.
+    #[cold]
+    fn keep_ids(&mut self, ids: &mut [Option<&str>; 2]) {
+        for (slot, id) in self.ids.iter_mut().zip(ids) {
+            if let Some(id) = id.take() {
+                let buffer = slot.get_or_insert_with(String::new);
+                buffer.clear();
+                buffer.push_str(id);
+            }
+        }
     }
 }
 
