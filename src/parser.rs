@@ -1054,6 +1054,21 @@ mod tests {
         assert_eq!(buffered(&parser), 0);
     }
 
+    /// The ids a chunk set before a line that fails survive the failure, as if they
+    /// had been copied when they came.
+    #[test]
+    fn a_failure_keeps_the_ids_before_it() {
+        let chunk = b"id: 7\ndata: x\n\nid: 8\ndata: 0123456789abcdefghij\n";
+        for limit in [16, 20] {
+            let mut parser = Parser::with_max_event_size(limit);
+            assert!(parser.feed(chunk, |_| {}).is_err());
+            assert_eq!(parser.last_event_id(), Some("7"));
+            assert_eq!(parser.last_event_id_buffer(), Some("8"));
+            parser.finish();
+            assert_eq!(parser.last_event_id(), Some("7"));
+        }
+    }
+
     #[test]
     fn data_never_exceeds_the_limit() {
         let limit = 4096;
