@@ -12,7 +12,7 @@
 //
 // A client made with `share` (src/client/share.js, which the package ships beside its
 // entry as share.js and this file imports when a client first shares; whether the
-// browser can share at all is src/client/can_share.js, appended before this file)
+// browser can share at all is its sseCanShare, copied before this file)
 // follows the share's leader until it holds the share's lock: its hub gets the
 // leader's events, states and errors, and it connects only once it leads.
 

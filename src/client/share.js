@@ -2,8 +2,8 @@
 // same-origin frame of the browser profile (the `share` option; the contract is in
 // DESIGN.md, "Sharing across tabs"). Both faces use it: the Rust client imports it
 // (src/client/share.rs), and scripts/pkg.sh puts it beside the npm package's entry,
-// which loads it when its first client shares (js_client.js). Whether a client can
-// share at all is can_share.js.
+// which loads it when its first client shares (js_client.js); the entry gets a copy of
+// sseCanShare, to know at once.
 //
 // The client that holds the Web Lock "sse-wasm:" + name leads: it connects with its own
 // options, and its hub relays every event (type, raw data, id), state and error over
@@ -36,6 +36,15 @@ const SSE_ASK_MS = 100;
 
 // Whether this client's page is visible (a worker has no page to hide).
 const sseVisible = () => typeof document !== "object" || !document.hidden;
+
+// Whether this context can share: Web Locks and BroadcastChannel (old browsers and
+// some workers have neither; their clients connect on their own, role "solo").
+// scripts/pkg.sh copies this definition, from its first line to the first line that
+// ends with ";", into the npm package's entry.
+export const sseCanShare = () =>
+  typeof BroadcastChannel === "function" &&
+  typeof navigator === "object" &&
+  typeof navigator.locks?.request === "function";
 
 const sseMemberKey = () =>
   typeof crypto === "object" && typeof crypto.randomUUID === "function"

@@ -30,6 +30,9 @@ extern "C" {
 
     #[wasm_bindgen(constructor)]
     fn new(name: &str, hub: &Object, on: &Object) -> SseShare;
+    /// Whether the page or worker has Web Locks and `BroadcastChannel`.
+    #[wasm_bindgen(js_name = sseCanShare)]
+    fn can_share() -> bool;
 
     #[wasm_bindgen(method)]
     fn event(this: &SseShare, event_type: &str, data: &str, id: &str);
@@ -45,13 +48,6 @@ extern "C" {
     fn leave(this: &SseShare);
     #[wasm_bindgen(method, setter, js_name = handingOver)]
     fn set_handing_over(this: &SseShare, handing_over: bool);
-}
-
-#[wasm_bindgen(module = "/src/client/can_share.js")]
-extern "C" {
-    /// Whether the page or worker has Web Locks and `BroadcastChannel`.
-    #[wasm_bindgen(js_name = sseCanShare)]
-    fn can_share() -> bool;
 }
 
 /// Where a leader's delivery relays its connection: nowhere until its client leads.
