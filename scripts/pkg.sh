@@ -38,19 +38,14 @@ else
     wasm-pack build --mode no-install --target web --release --out-dir "$PKG_DIR" --out-name sse_wasm -- "${features[@]}"
 fi
 # The SseClient class is plain JS (src/bindings/js_client.js, declared in js.rs's
-# TypeScript section, with its options read by js_options.js) over the __sse* functions
-# the glue exports: both join the entry, and those functions stop being exports of the
-# package.
+# TypeScript section), with its options read by js_options.js, its handlers kept by
+# js_hub.js and its connection carried out by js_driver.js and js_fetch.js, over the
+# __sse* functions the glue exports: they all join the entry, and those functions stop
+# being exports of the package.
 glue="$PKG_DIR/sse_wasm.js"
 sed -i 's/^export function __sse/function __sse/' "$glue"
-if [ "$(grep -c '^function __sse' "$glue")" -ne 9 ]; then
-    echo "pkg: the glue does not have the nine __sse* functions js_client.js calls" >&2
-    exit 1
-fi
-# The fetch reader's sink (js_fetch.rs) is the glue's own business, not the package's.
-sed -i 's/^export class SseFetchSink /class SseFetchSink /' "$glue"
-if grep -q 'export class SseFetchSink' "$glue" || ! grep -q '^class SseFetchSink ' "$glue"; then
-    echo "pkg: the glue's SseFetchSink class is not where pkg.sh expects it" >&2
+if [ "$(grep -c '^function __sse' "$glue")" -ne 7 ]; then
+    echo "pkg: the glue does not have the seven __sse* functions js_driver.js calls" >&2
     exit 1
 fi
 # The sharing protocol (src/client/share.js) stays a module, beside the entry:
@@ -66,7 +61,7 @@ if [ "$(printf '%s\n' "$can_share" | grep -c 'sseCanShare')" -ne 1 ] || [ "${can
 fi
 {
     echo
-    cat src/bindings/js_options.js
+    cat src/bindings/js_options.js src/bindings/js_hub.js src/bindings/js_driver.js src/bindings/js_fetch.js
     printf '%s\n' "$can_share"
     cat src/bindings/js_client.js
 } >>"$glue"

@@ -45,7 +45,7 @@ pub enum ConnectionState {
 impl ConnectionState {
     /// For `Reconnecting`, the attempt and the delay in milliseconds, as the npm API's
     /// `onState` detail and the sharing relay carry them; `(None, None)` otherwise.
-    #[cfg(any(feature = "share", feature = "js"))]
+    #[cfg(feature = "share")]
     pub(crate) fn retry_detail(&self) -> (Option<u32>, Option<f64>) {
         match *self {
             ConnectionState::Reconnecting { attempt, delay } => {

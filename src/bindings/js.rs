@@ -2,11 +2,16 @@
 //! (the README's JavaScript quick start) specifies it, with TypeScript declarations for
 //! every option and callback.
 //!
-//! The class itself is plain JS (`js_client.js`, appended to the package's entry by
-//! `scripts/pkg.sh`): it holds its handlers' hub (`js_hub.js`) and a key, and calls the
-//! `__sse*` functions here for what Rust decides. So a client costs wasm's memory
-//! nothing once it is closed, whether or not the script's garbage is ever collected (a
-//! wasm-bindgen class would keep a block of the heap per object until then).
+//! The class and what carries out its connections are plain JS, appended to the
+//! package's entry by `scripts/pkg.sh`: `js_client.js` (the class), `js_driver.js` (the
+//! connection, its timers and the page's events), `js_hub.js` (the handlers) and
+//! `js_fetch.js` (the fetch transport's reads). What they ask of Rust is decided here,
+//! through the `__sse*` functions: every transition of the state machine and every
+//! backoff delay (`machine.rs`, `backoff.rs`), what a response's status and
+//! Content-Type mean (`transport/status.rs`) and every byte of a fetch body
+//! (`parser.rs`, through `js_stream.rs`). Rust keeps no closure and no JS object, so the
+//! package's wasm is the machine and the parser and little else, and a closed client
+//! costs wasm's memory nothing.
 //!
 //! Compiled with the `js` feature only, so Rust apps that use the crate do not carry a
 //! second, JS-facing client in their own bindings.
@@ -21,19 +26,15 @@
 //! - unknown option keys are ignored, as for a WebIDL dictionary.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-
 use std::time::Duration;
 
-use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use super::js_delivery::{Hub, JsDelivery};
+use super::js_stream::Stream;
 use crate::backoff::{Backoff, Jitter};
-use crate::client::driver::{Config, Driver};
-use crate::event::ConnectionState;
-use crate::machine::Machine;
-use crate::transport::FetchConfig;
+use crate::event::{ConnectionState, SseError};
+use crate::machine::{Effect, Effects, Failure, FailureClass, Machine};
+use crate::transport::fetch::StreamReader;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -210,73 +211,44 @@ export class SseClient {
 }
 "#;
 
-/// A client that is not closed, kept alive whether or not a script still holds it, the
-/// way the browser keeps an open `EventSource`.
+/// A client that is not closed: its machine, and what its fetch connection's bytes
+/// have told so far. Kept whether or not a script still holds the client, the way the
+/// browser keeps an open `EventSource`.
 struct Running {
-    id: u32,
-    driver: Rc<Driver>,
-    delivery: Rc<JsDelivery>,
+    key: u32,
+    machine: Machine,
+    stream: Stream,
+    /// The class and `Retry-After` of a failure found here (a response's status, a
+    /// body's bytes), which the driver's next `__sseStep` reports to the machine.
+    pending: Option<(FailureClass, Option<Duration>)>,
 }
 
 thread_local! {
     static RUNNING: RefCell<Vec<Running>> = const { RefCell::new(Vec::new()) };
-    static NEXT_CLIENT: Cell<u32> = const { Cell::new(0) };
+    static NEXT_KEY: Cell<u32> = const { Cell::new(0) };
 }
 
-/// The driver and delivery of client `id`, if it is not closed.
-fn running(id: u32) -> Option<(Rc<Driver>, Rc<JsDelivery>)> {
-    RUNNING.with(|running| {
-        let running = running.borrow();
-        let client = running.iter().find(|client| client.id == id)?;
-        Some((client.driver.clone(), client.delivery.clone()))
-    })
-}
-
-/// Client `id` closed: hands back its driver, for its last word. Dropping it frees the
-/// whole connection (the caller of the delivery that closed it holds it until it is
-/// done).
-pub(super) fn stop_running(id: u32) -> Option<Rc<Driver>> {
+/// Runs `f` on client `key`, if it is not closed.
+fn with_running<T>(key: u32, f: impl FnOnce(&mut Running) -> T) -> Option<T> {
     RUNNING.with(|running| {
         let mut running = running.borrow_mut();
-        let index = running.iter().position(|client| client.id == id)?;
-        Some(running.swap_remove(index).driver)
+        running.iter_mut().find(|client| client.key == key).map(f)
     })
 }
 
-/// The hub of a new client (`js_hub.js`): its handlers, its key among the running
-/// clients (`client`) and, once it is closed, what it still answers. A client that
-/// follows a shared connection (`src/client/share.js`) has a hub and nothing else; one
-/// that connects gets its driver from [`open_client`].
-#[wasm_bindgen(js_name = __sseHub, skip_typescript)]
-pub fn new_hub(json: bool, url: &str) -> JsValue {
-    let id = NEXT_CLIENT.with(|next| next.replace(next.get().wrapping_add(1)));
-    Hub::new(json, id, url).into()
-}
-
-/// Connects the client of `hub`: `new SseClient(url, options)`, with the options
-/// `js_options.js` has read and checked (its `sseOptions` says what each argument is).
+/// A new client's machine, about to make its first request (`__sseStep(key,
+/// CONNECT, …)`); returns its key. The arguments are what `js_options.js` has read and
+/// checked (its `sseOptions` says what each is).
 #[wasm_bindgen(js_name = __sseOpen, skip_typescript)]
-#[allow(clippy::too_many_arguments)]
 pub fn open_client(
-    hub: Hub,
-    url: String,
-    with_credentials: bool,
     reconnect_on_end: bool,
-    resume_param: Option<String>,
-    last_event_id: String,
-    idle_timeout_ms: f64,
     initial_ms: f64,
     max_ms: f64,
     factor: f64,
     jitter: u8,
     max_retries: f64,
-    method: Option<String>,
-    body: Option<String>,
-    headers: Array,
-    make_headers: Option<Function>,
     max_event_size: f64,
-    pause_when_hidden_ms: f64,
-) {
+) -> u32 {
     let backoff = Backoff::exponential(millis(initial_ms))
         .max(millis(max_ms))
         .factor(factor)
@@ -287,43 +259,19 @@ pub fn open_client(
         })
         // Checked to be whole and within u32 (or -1, unlimited).
         .max_retries((max_retries >= 0.0).then_some(max_retries as u32));
-    let fetch = method.map(|method| {
-        Rc::new(FetchConfig {
-            method,
-            body,
-            // The JS reader sends `headers` itself (JsDelivery keeps them).
-            headers: Vec::new(),
-            header_fn: None,
-            with_credentials,
+    let key = NEXT_KEY.with(|next| next.replace(next.get().wrapping_add(1)));
+    // The driver keeps the last event id (it resumes from it); the machine needs none.
+    let machine = Machine::new(backoff, String::new(), reconnect_on_end);
+    RUNNING.with(|running| {
+        running.borrow_mut().push(Running {
+            key,
+            machine,
             // Checked to be whole, at least 1 and at most 2^53.
-            max_event_size: max_event_size as usize,
+            stream: Stream::new(max_event_size as usize),
+            pending: None,
         })
     });
-    let config = Config {
-        url,
-        with_credentials,
-        idle_timeout: (idle_timeout_ms > 0.0).then(|| millis(idle_timeout_ms)),
-        resume_param,
-        fetch,
-        // Checked to be in range, or -1: never pause.
-        pause_when_hidden: (pause_when_hidden_ms >= 0.0).then(|| millis(pause_when_hidden_ms)),
-    };
-    let machine = Machine::new(backoff, last_event_id, reconnect_on_end);
-    let id = hub.client();
-    let delivery = Rc::new(JsDelivery::new(id, hub.clone(), headers, make_headers));
-    let driver = Driver::start(config, machine, delivery.clone());
-    if driver.state() == ConnectionState::Closed {
-        // Closed before it was running (a fatal first request): what it answers now.
-        hub.release(&driver.last_event_id());
-    } else {
-        RUNNING.with(|running| {
-            running.borrow_mut().push(Running {
-                id,
-                driver,
-                delivery,
-            })
-        });
-    }
+    key
 }
 
 /// Milliseconds `js_options.js` has checked to be in range.
@@ -331,68 +279,181 @@ fn millis(ms: f64) -> Duration {
     crate::millis::duration(ms).unwrap_or(Duration::MAX)
 }
 
-/// `client.on(type, …)` added the first handler of `event_type` to the hub: the
-/// connection listens to it, and stops listening to types that lost their last handler.
-#[wasm_bindgen(js_name = __sseListen, skip_typescript)]
-pub fn listen(client: u32, event_type: &str) {
-    if let Some((driver, delivery)) = running(client) {
-        delivery.prune_types(|event_type| driver.unlisten(event_type));
-        if delivery.add_type(event_type) {
-            driver.listen(event_type);
+/// What `js_driver.js` tells the machine (`__sseStep`'s `input`).
+const CONNECT: u8 = 0;
+const RECONNECT: u8 = 1;
+const CLOSE: u8 = 2;
+const WAKE: u8 = 3;
+const PAUSE: u8 = 4;
+const RESUME: u8 = 5;
+const OPENED: u8 = 6;
+/// A failure the driver found (the native transport's, a fetch that could not be
+/// made, the idle timer's): `FAILED + class`, with the classes' order of
+/// [`failure_class`].
+const FAILED: u8 = 7;
+/// The failure found here ([`response`], [`chunk`]) and described to the driver then.
+const FAILED_HERE: u8 = 10;
+
+fn failure_class(code: u8) -> FailureClass {
+    match code {
+        0 => FailureClass::Retryable,
+        1 => FailureClass::Ended,
+        _ => FailureClass::Fatal,
+    }
+}
+
+/// What the machine asks of the driver, in one number (`js_driver.js` reads it):
+/// the low three bits the action (0 none, 1 connect, 2 wait `__sseDelay` ms, 3 stop,
+/// 4 suspend); `ERROR`: report the failure's error; `EXHAUSTED`: then report that the
+/// retries are spent; bits 5 to 7 the new state (0: unchanged, else 1 + its index in
+/// connecting, open, reconnecting, paused, closed); above them, times 256, the attempt
+/// (reconnecting) or the attempts made (exhausted).
+const ERROR: f64 = 8.0;
+const EXHAUSTED: f64 = 16.0;
+
+fn effects_code(effects: Effects) -> f64 {
+    let mut code = 0.0;
+    for effect in effects {
+        code += match effect {
+            Effect::Connect => 1.0,
+            Effect::Wait(_) => 2.0,
+            Effect::Stop => 3.0,
+            Effect::Suspend => 4.0,
+            Effect::State(state) => {
+                let (index, attempt) = match state {
+                    ConnectionState::Connecting => (1, 0),
+                    ConnectionState::Open => (2, 0),
+                    ConnectionState::Reconnecting { attempt, .. } => (3, attempt),
+                    ConnectionState::Paused => (4, 0),
+                    ConnectionState::Closed => (5, 0),
+                };
+                f64::from(index * 32) + f64::from(attempt) * 256.0
+            }
+            Effect::Error(SseError::RetriesExhausted { attempts }) => {
+                EXHAUSTED + f64::from(attempts) * 256.0
+            }
+            Effect::Error(_) => ERROR,
+        };
+    }
+    code
+}
+
+/// One input for client `key`'s machine; returns what it asks for (see
+/// [`effects_code`]). `delivered`: the connection delivered an event since the last
+/// step. `now` is `performance.now()`; `random` a draw from `[0, 1)` for jitter. A
+/// closed client's machine is let go of as it closes; it answers 0 from then on.
+#[wasm_bindgen(js_name = __sseStep, skip_typescript)]
+pub fn step(key: u32, input: u8, delivered: bool, now: f64, random: f64) -> f64 {
+    let now = millis(now);
+    let code = with_running(key, |client| {
+        let delivered = client.stream.take_delivered() | delivered;
+        let machine = &mut client.machine;
+        if delivered {
+            machine.event();
         }
+        let effects = match input {
+            CONNECT => machine.connect(),
+            RECONNECT => machine.reconnect(),
+            CLOSE => machine.close(),
+            WAKE => machine.wake(),
+            PAUSE => machine.pause(),
+            RESUME => machine.resume(),
+            OPENED => machine.opened(now),
+            _ => {
+                let (class, retry_after) = match input {
+                    FAILED_HERE => client
+                        .pending
+                        .take()
+                        .unwrap_or((FailureClass::Retryable, None)),
+                    _ => (failure_class(input.wrapping_sub(FAILED)), None),
+                };
+                let failure = Failure {
+                    // The driver reports its own words for it (the bit ERROR).
+                    error: SseError::network(""),
+                    class,
+                    retry_after,
+                };
+                machine.failed(failure, now, random)
+            }
+        };
+        effects_code(effects)
+    });
+    let code = code.unwrap_or(0.0);
+    if code % 8.0 == 3.0 {
+        // Stopped: nothing of the client stays in wasm's memory.
+        RUNNING.with(|running| running.borrow_mut().retain(|client| client.key != key));
+    }
+    code
+}
+
+/// The wait before the next request of a client that is reconnecting, in ms (jitter
+/// and server floors included).
+#[wasm_bindgen(js_name = __sseDelay, skip_typescript)]
+pub fn delay(key: u32) -> f64 {
+    let state = with_running(key, |client| client.machine.state());
+    match state {
+        Some(ConnectionState::Reconnecting { delay, .. }) => crate::millis::of(delay),
+        _ => 0.0,
     }
 }
 
-/// The client leads a share (`src/client/share.js`), and a page of another client of
-/// it became visible (`true`) or none is (`false`): the connection pauses only when
-/// every sharing page has been hidden for `pauseWhenHiddenMs`.
-#[wasm_bindgen(js_name = __sseSeenElsewhere, skip_typescript)]
-pub fn seen_elsewhere(client: u32, seen: bool) {
-    if let Some((driver, _)) = running(client) {
-        driver.seen_elsewhere(seen);
-    }
+/// `event_type` got its first handler (`slot` is its slot in the hub's batch records),
+/// or, with `slot` `NONE`, lost its last one: the fetch transport hands the events of
+/// the types with handlers over, and of the others only their ids.
+#[wasm_bindgen(js_name = __sseType, skip_typescript)]
+pub fn handle_type(key: u32, event_type: &str, slot: u32) {
+    with_running(key, |client| client.stream.handle(event_type, slot));
 }
 
-/// The client leads a share whose page went into the back/forward cache (`true`): its
-/// connection stands by, paused, whatever the page does, while another client leads.
-/// `false`: it leads again and connects, resuming from `last_event_id` (the newest id
-/// the share's clients saw) when that is not empty.
-#[wasm_bindgen(js_name = __sseStandBy, skip_typescript)]
-pub fn stand_by(client: u32, standing_by: bool, last_event_id: &str) {
-    if let Some((driver, _)) = running(client) {
-        driver.stand_by(standing_by, last_event_id);
-    }
+/// A fetch response of client `key` arrived. `undefined`: it opens the stream (the
+/// next bytes are its first). Otherwise what is wrong with it, for an error whose kind
+/// is "content-type" (a status of 200) or "http": the driver then steps with
+/// `FAILED_HERE`, and the machine learns whether to retry and any `Retry-After`.
+#[wasm_bindgen(js_name = __sseResponse, skip_typescript)]
+pub fn response(
+    key: u32,
+    status: u16,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+) -> Option<String> {
+    let verdict = StreamReader::judge(status, content_type.as_deref(), retry_after.as_deref());
+    with_running(key, |client| match verdict {
+        Ok(()) => {
+            client.stream.restart();
+            None
+        }
+        Err(failure) => {
+            client.pending = Some((failure.class, failure.retry_after));
+            Some(failure.error.describe())
+        }
+    })
+    .flatten()
 }
 
-/// `client.reconnect()`: does nothing once closed.
-#[wasm_bindgen(js_name = __sseReconnect, skip_typescript)]
-pub fn reconnect(client: u32) {
-    if let Some((driver, _)) = running(client) {
-        driver.reconnect();
-    }
+/// The next bytes of client `key`'s fetch body: returns the text of its batch (the data
+/// and ids of its events); `__sseRecords` then says where each is. A last record whose
+/// slot is `FAILED_RECORD` holds the message of a failure (the driver steps with
+/// `FAILED_HERE` once the events before it are delivered).
+#[wasm_bindgen(js_name = __sseChunk, skip_typescript)]
+pub fn chunk(key: u32, bytes: &[u8]) -> String {
+    with_running(key, |client| {
+        let Running {
+            machine,
+            stream,
+            pending,
+            ..
+        } = client;
+        if let Err(failure) = stream.chunk(bytes, |retry| machine.server_retry(retry)) {
+            *pending = Some((failure.class, failure.retry_after));
+        }
+        stream.take_text()
+    })
+    .unwrap_or_default()
 }
 
-/// `client.close()`: does nothing once closed.
-#[wasm_bindgen(js_name = __sseClose, skip_typescript)]
-pub fn close(client: u32) {
-    if let Some((driver, _)) = running(client) {
-        driver.close();
-    }
-}
-
-/// `client.state`.
-#[wasm_bindgen(js_name = __sseState, skip_typescript)]
-pub fn state(client: u32) -> String {
-    let state = match running(client) {
-        Some((driver, _)) => driver.state(),
-        None => ConnectionState::Closed,
-    };
-    state.as_str().to_owned()
-}
-
-/// `client.lastEventId` while the client runs; `undefined` once it is closed (the hub
-/// has it then).
-#[wasm_bindgen(js_name = __sseLastEventId, skip_typescript)]
-pub fn last_event_id(client: u32) -> Option<String> {
-    running(client).map(|(driver, _)| driver.last_event_id())
+/// The records of the batch `__sseChunk` returned: `[slot, data start, data end, id
+/// start, id end]` per event or id (see `js_stream.rs`).
+#[wasm_bindgen(js_name = __sseRecords, skip_typescript)]
+pub fn records() -> Vec<u32> {
+    super::js_stream::take_records()
 }

@@ -1,14 +1,14 @@
 // The npm package's `SseClient` class (its declaration and docs are in js.rs's
-// TypeScript section). scripts/pkg.sh appends this file to the package's entry, where
-// the `__sse*` functions that src/bindings/js.rs exports are in scope; it is not a
-// module of its own.
+// TypeScript section). scripts/pkg.sh appends this file to the package's entry, after
+// the scripts it uses; it is not a module of its own.
 //
-// Its options are read by js_options.js (appended before this file, with `sseInvalid`).
-// A client is its hub (src/bindings/js_hub.js: its handlers, its key in Rust, and what
-// a closed client still answers). Handlers are kept and checked here, and the
-// functions that remove them are plain JS: adding or removing a handler crosses into
-// wasm only when an event type is new to the connection. Nothing of a client stays in
-// wasm's memory once it is closed, whether or not its garbage is ever collected.
+// Its options are read by js_options.js (with `sseInvalid`). A client is its hub
+// (src/bindings/js_hub.js: its handlers, and what a closed client still answers) and,
+// once it connects, its driver (js_driver.js: the connection, whose every decision is
+// Rust's). Handlers are kept and checked here, and the functions that remove them are
+// plain JS: adding or removing a handler reaches the connection only when an event
+// type is new to it. Nothing of a client stays in wasm's memory once it is closed,
+// whether or not its garbage is ever collected.
 //
 // A client made with `share` (src/client/share.js, which the package ships beside its
 // entry as share.js and this file imports when a client first shares; whether the
@@ -28,8 +28,8 @@ const sseLeave = (hub, link) => {
   if (share.closed) return;
   share.leave();
   share.now = "closed";
-  if (link.connected) {
-    __sseClose(hub.client);
+  if (link.driver !== null) {
+    link.driver?.close();
   } else {
     hub.state("closed");
     hub.release(hub.lastEventId);
@@ -60,14 +60,14 @@ export class SseClient {
   // src/client/share.js, or sseJoining's stand-in until that has loaded), null when it
   // connects on its own. A plain object that the hub's and the share's callbacks hold
   // instead of the client, so that a script can let go of a running client as it can
-  // of an open EventSource.
-  #link = { role: "solo", share: null, connected: false };
+  // of an open EventSource. Its driver is null until it connects.
+  #link = { role: "solo", share: null, driver: null };
 
   constructor(url, options) {
     const [href, json, ...open] = sseOptions(url, options);
     const [endType, endData] = sseEnds(options);
     const name = sseShare(options, href);
-    const hub = __sseHub(json, href);
+    const hub = new SseHub(json, href);
     const link = this.#link;
     this.#hub = hub;
     // The stream's end is watched for in the hub; the types it can come in are
@@ -75,11 +75,12 @@ export class SseClient {
     // alone; a leader's closes the shared connection, and so every client of it.
     const ending = hub.ending(endType, endData, () => {
       if (link.role === "follower") sseLeave(hub, link);
-      else __sseClose(hub.client);
+      else link.driver?.close();
     });
     const connect = (types) => {
-      __sseOpen(hub, href, ...open);
-      for (const type of new Set(types)) __sseListen(hub.client, type);
+      const driver = new SseDriver(hub, href, open);
+      link.driver = driver;
+      for (const type of types) driver.listen(type);
     };
     if (name === undefined || !sseCanShare()) {
       connect(ending);
@@ -102,21 +103,20 @@ export class SseClient {
             link.role = "leader";
             // A client that led before (its page went into the back/forward cache)
             // starts its stood-by connection again.
-            if (link.connected) {
-              __sseStandBy(hub.client, false, lastEventId);
+            if (link.driver !== null) {
+              link.driver.standBy(false, lastEventId);
               return;
             }
-            link.connected = true;
             if (lastEventId !== "" && open[2] !== undefined) open[3] = lastEventId;
             connect([...hub.handled(), ...ending]);
           },
           standBy: () => {
             link.role = "follower";
-            __sseStandBy(hub.client, true, "");
+            link.driver.standBy(true, "");
           },
-          listen: (type) => __sseListen(hub.client, type),
-          reconnect: () => __sseReconnect(hub.client),
-          seen: (visible) => __sseSeenElsewhere(hub.client, visible),
+          listen: (type) => link.driver.listen(type),
+          reconnect: () => link.driver.reconnect(),
+          seen: (visible) => link.driver.seenElsewhere(visible),
           end: () => sseLeave(hub, link),
         });
         if (waiting.reconnecting) link.share.reconnect();
@@ -137,8 +137,9 @@ export class SseClient {
     const fresh = !this.#hub.has(type);
     const off = this.#hub.on(type, sseHandler("on", handler));
     if (fresh) {
-      if (this.#link.role === "follower") this.#link.share.need(type);
-      else __sseListen(this.#hub.client, type);
+      const link = this.#link;
+      if (link.role === "follower") link.share.need(type);
+      else link.driver?.listen(type);
     }
     return off;
   }
@@ -152,8 +153,9 @@ export class SseClient {
   }
 
   reconnect() {
-    if (this.#link.role === "follower") this.#link.share.reconnect();
-    else __sseReconnect(this.#hub.client);
+    const link = this.#link;
+    if (link.role === "follower") link.share.reconnect();
+    else link.driver?.reconnect();
   }
 
   close() {
@@ -164,19 +166,20 @@ export class SseClient {
     }
     // A leader's close hands the connection to the next client of its share.
     if (link.share !== null) link.share.handingOver = true;
-    __sseClose(this.#hub.client);
+    link.driver?.close();
   }
 
   free() {}
 
   get state() {
     const link = this.#link;
-    return link.role === "follower" ? link.share.now : __sseState(this.#hub.client);
+    return link.role === "follower" ? link.share.now : (link.driver?.now ?? "connecting");
   }
 
   get lastEventId() {
-    if (this.#link.role === "follower") return this.#hub.lastEventId;
-    return __sseLastEventId(this.#hub.client) ?? this.#hub.lastEventId;
+    const hub = this.#hub;
+    if (this.#link.role === "follower" || hub.released) return hub.lastEventId;
+    return this.#link.driver?.lastEventId() ?? hub.lastEventId;
   }
 
   get url() {

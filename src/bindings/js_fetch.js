@@ -1,26 +1,24 @@
 // The npm face's fetch transport: the request and the reads of its body, in JS. What
 // the response and its bytes mean (the verdict on the status, every byte parsed, every
-// failure classed) is decided in Rust: `sink` is an SseFetchSink from
-// src/bindings/js_fetch.rs. Doing the I/O here keeps async Rust and its futures
-// machinery out of the package, and spares a crossing per awaited promise.
-
-const message = (exception) => exception?.message ?? String(exception);
+// failure classed) is decided in Rust: `sink` is js_driver.js's, which asks
+// src/bindings/js.rs. Doing the I/O here keeps async Rust and its futures machinery out
+// of the package, and spares a crossing per awaited promise. scripts/pkg.sh appends
+// this file to the package's entry (after js_driver.js, whose sseMessage it uses); it
+// is not a module of its own.
 
 // Starts a request; returns the function that aborts it. `headers` is a flat list of
 // names and values sent first; `makeHeaders`, when given, is called before the request
 // and its record (or the record its promise gives) is sent next.
-export function openStream(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink) {
+function sseOpenStream(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink) {
   const controller = new AbortController();
   const signal = controller.signal;
-  read(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink, signal)
-    .catch((exception) => {
-      if (!signal.aborted) sink.failed(`the fetch transport failed: ${message(exception)}`, false);
-    })
-    .finally(() => sink.free());
+  sseRead(url, method, body, headers, makeHeaders, lastEventId, withCredentials, sink, signal).catch((exception) => {
+    if (!signal.aborted) sink.failed(`the fetch transport failed: ${sseMessage(exception)}`, false);
+  });
   return () => controller.abort();
 }
 
-async function read(url, method, body, fixed, makeHeaders, lastEventId, withCredentials, sink, signal) {
+async function sseRead(url, method, body, fixed, makeHeaders, lastEventId, withCredentials, sink, signal) {
   const headers = new Headers();
   for (let i = 0; i < fixed.length; i += 2) headers.set(fixed[i], fixed[i + 1]);
   if (makeHeaders) {
@@ -28,7 +26,7 @@ async function read(url, method, body, fixed, makeHeaders, lastEventId, withCred
     try {
       record = await makeHeaders();
     } catch (exception) {
-      if (!signal.aborted) sink.failed(`the headers function failed: ${message(exception)}`, false);
+      if (!signal.aborted) sink.failed(`the headers function failed: ${sseMessage(exception)}`, false);
       return;
     }
     if (signal.aborted) return;
@@ -44,7 +42,7 @@ async function read(url, method, body, fixed, makeHeaders, lastEventId, withCred
       try {
         headers.set(name, value);
       } catch (exception) {
-        sink.failed(`headers: "${name}": ${message(exception)}`, true);
+        sink.failed(`headers: "${name}": ${sseMessage(exception)}`, true);
         return;
       }
     }
@@ -65,7 +63,7 @@ async function read(url, method, body, fixed, makeHeaders, lastEventId, withCred
     });
   } catch (exception) {
     if (!signal.aborted) {
-      sink.failed(`could not reach the server (network error or CORS failure): ${message(exception)}`, false);
+      sink.failed(`could not reach the server (network error or CORS failure): ${sseMessage(exception)}`, false);
     }
     return;
   }
@@ -83,7 +81,7 @@ async function read(url, method, body, fixed, makeHeaders, lastEventId, withCred
     try {
       result = await reader.read();
     } catch (exception) {
-      if (!signal.aborted) sink.failed(`the stream was lost: ${message(exception)}`, false);
+      if (!signal.aborted) sink.failed(`the stream was lost: ${sseMessage(exception)}`, false);
       return;
     }
     if (signal.aborted) return;

@@ -1,19 +1,20 @@
 // The npm face's handlers, on the JS side of the boundary: an event reaches them
 // without entering wasm on the native transport, and a whole chunk's events cross
 // into JS once on the fetch transport (one string for all their data, one array of
-// offsets). Every decision stays in Rust (src/bindings/js_delivery.rs): which types
-// are listened to, when a connection begins and ends, what a state or an error is.
-// This module only keeps the handlers, calls them in order and JSON.parses the data.
+// offsets). The connection is js_driver.js's: it says when a connection begins and
+// ends, and hands over the states and errors Rust decided. The hub only keeps the
+// handlers, calls them in order and JSON.parses the data. scripts/pkg.sh appends this
+// file to the package's entry; it is not a module of its own.
 
 // Marks "no slot" (an id set without an event) and "no id" in a batch record.
-const NONE = 0xffffffff;
+const SSE_NONE = 0xffffffff;
 // A batch record: [slot, data start, data end, id start, id end], UTF-16 offsets into
 // the batch's text.
-const RECORD = 5;
+const SSE_RECORD = 5;
 
-const noop = () => {};
+const sseNoop = () => {};
 
-const report = (exception) => {
+const sseReport = (exception) => {
   try {
     reportError(exception);
   } catch {
@@ -26,9 +27,9 @@ const report = (exception) => {
 // arrow function has none of its own, and `arguments` in one is its enclosing
 // function's). Anything else — more parameters, a rest or default parameter,
 // destructuring, a bound or native function, a proxy — is taken to see it.
-const ONE_PARAMETER =
+const SSE_ONE_PARAMETER =
   /^(?:async\s*)?(?:(?:\(\s*[A-Za-z_$][\w$]*\s*\)|\(\s*\)|[A-Za-z_$][\w$]*)\s*=>|(?:async\s+)?function\s*[\w$]*\s*\(\s*(?:[A-Za-z_$][\w$]*)?\s*\)\s*\{)/;
-function seesEvent(fn) {
+function sseSeesEvent(fn) {
   if (fn.length > 1) return true;
   let source;
   try {
@@ -37,7 +38,7 @@ function seesEvent(fn) {
     return true;
   }
   // A native or bound function shows no source: "function f() { [native code] }".
-  return !ONE_PARAMETER.test(source) || /\barguments\b|\[native code\]/.test(source);
+  return !SSE_ONE_PARAMETER.test(source) || /\barguments\b|\[native code\]/.test(source);
 }
 
 // Handlers of one kind in the order they were added. The array is replaced, never
@@ -45,13 +46,13 @@ function seesEvent(fn) {
 // removed meanwhile is skipped through its `active` flag. `seeing` counts the handlers
 // that can see an event object: when none can, none is made (reading a native event's
 // id, which the object carries, costs more than the rest of a delivery).
-class List {
+class SseList {
   constructor() {
     this.items = [];
     this.seeing = 0;
   }
   add(id, fn) {
-    const sees = seesEvent(fn);
+    const sees = sseSeesEvent(fn);
     this.items = [...this.items, { id, fn, active: true, sees }];
     if (sees) this.seeing += 1;
   }
@@ -79,14 +80,14 @@ class List {
       try {
         fn(a, b);
       } catch (exception) {
-        report(exception);
+        sseReport(exception);
       }
     }
   }
 }
 
 // What the current connection's events told.
-const fresh = (resumeFrom) => ({
+const sseFresh = (resumeFrom) => ({
   // The id events carry until the connection sets one.
   resumeFrom,
   // Native: a non-empty id was seen on this source (a fresh EventSource starts with
@@ -103,30 +104,29 @@ const fresh = (resumeFrom) => ({
   ended: false,
 });
 
-export class Hub {
-  // `client` is the client's key in Rust; `url` its stream's absolute URL.
-  constructor(json, client, url) {
+class SseHub {
+  // `url` is the client's stream's absolute URL.
+  constructor(json, url) {
     this.json = json;
-    this.client = client;
     this.url = url;
     this.types = new Map();
     this.slots = [];
-    this.states = new List();
-    this.errors = new List();
+    this.states = new SseList();
+    this.errors = new SseList();
     this.nextId = 0;
     this.queue = [];
     this.busy = false;
-    this.conn = fresh("");
+    this.conn = sseFresh("");
     this.conn.ended = true;
-    // Types whose last handler was removed since Rust last asked (takeEmptied).
+    // Types whose last handler was removed since the driver last asked (takeEmptied).
     this.emptied = new Set();
     this.released = false;
-    // The id a closed client answers with (Rust sets it as it closes).
+    // The id a closed client answers with (the driver sets it as it closes).
     this.lastEventId = "";
     // The end of the stream (`endOnType`, `endOnData`) and how to close at it.
     this.endType = undefined;
     this.endData = undefined;
-    this.close = noop;
+    this.close = sseNoop;
     // Sharing (src/client/share.js): while this client leads a share, the share that
     // relays its events, states and errors to the other clients; `needed` holds the
     // types they listen to, which the connection keeps listening to without handlers.
@@ -161,7 +161,7 @@ export class Hub {
   entry(type) {
     let entry = this.types.get(type);
     if (!entry) {
-      entry = { type, slot: this.slots.length, list: new List() };
+      entry = { type, slot: this.slots.length, list: new SseList() };
       this.types.set(type, entry);
       this.slots.push(entry);
     }
@@ -175,7 +175,7 @@ export class Hub {
   // that keeps it, calls it twice or drops it costs wasm nothing. After the client is
   // closed a handler is not kept at all.
   on(type, fn) {
-    if (this.released) return noop;
+    if (this.released) return sseNoop;
     const entry = this.entry(type);
     const id = ++this.nextId;
     entry.list.add(id, fn);
@@ -187,7 +187,7 @@ export class Hub {
   has(type) {
     return this.types.get(type)?.list.items.length > 0;
   }
-  // A type that lost its last handler (and has not found another), or undefined. Rust
+  // A type that lost its last handler (and has not found another), or undefined. The driver
   // asks before it listens anew, and stops listening to these.
   takeEmptied() {
     for (const type of this.emptied) {
@@ -197,14 +197,14 @@ export class Hub {
     return undefined;
   }
   onState(fn) {
-    return this.released ? noop : this.states.handler(++this.nextId, fn);
+    return this.released ? sseNoop : this.states.handler(++this.nextId, fn);
   }
   onError(fn) {
-    return this.released ? noop : this.errors.handler(++this.nextId, fn);
+    return this.released ? sseNoop : this.errors.handler(++this.nextId, fn);
   }
   // The client is closed: once what is queued has run (the "closed" state among it),
-  // let go of every handler; one that refers to its client would otherwise keep both
-  // alive through wasm's table for good.
+  // let go of every handler, so that a closed client holds none of the script's
+  // objects, whoever still holds the client.
   release(lastEventId) {
     this.released = true;
     this.lastEventId = lastEventId;
@@ -212,15 +212,15 @@ export class Hub {
     this.run(() => {
       this.types = new Map();
       this.slots = [];
-      this.states = new List();
-      this.errors = new List();
+      this.states = new SseList();
+      this.errors = new SseList();
     });
   }
 
   // ---- the connection
 
   begin(resumeFrom) {
-    this.conn = fresh(resumeFrom);
+    this.conn = sseFresh(resumeFrom);
   }
   end() {
     this.conn.ended = true;
@@ -319,11 +319,11 @@ export class Hub {
     // A copy: the view is of wasm memory, which a handler may cause to grow.
     records = records.slice();
     const conn = this.conn;
-    for (let i = 0; i < records.length; i += RECORD) {
+    for (let i = 0; i < records.length; i += SSE_RECORD) {
       if (conn.ended) return;
-      if (records[i + 3] !== NONE) conn.id = text.slice(records[i + 3], records[i + 4]);
+      if (records[i + 3] !== SSE_NONE) conn.id = text.slice(records[i + 3], records[i + 4]);
       const slot = records[i];
-      if (slot === NONE) continue;
+      if (slot === SSE_NONE) continue;
       conn.delivered = true;
       const entry = this.slots[slot];
       if (entry === undefined) continue;

@@ -7,9 +7,7 @@ mod hook_options;
 #[cfg(feature = "js")]
 pub mod js;
 #[cfg(feature = "js")]
-mod js_delivery;
-#[cfg(feature = "js")]
-mod js_fetch;
+mod js_stream;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 #[cfg(feature = "yew")]

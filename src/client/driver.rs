@@ -241,7 +241,7 @@ impl Driver {
 
     /// Whether a page of another client of the share is visible (a shared
     /// connection pauses only when every sharing page has been hidden long enough).
-    #[cfg(any(feature = "share", feature = "js"))]
+    #[cfg(feature = "share")]
     pub(crate) fn seen_elsewhere(&self, seen: bool) {
         if self.seen_elsewhere.replace(seen) == seen {
             return;
@@ -257,7 +257,7 @@ impl Driver {
     /// pauses until [`stand_by(false, …)`](Driver::stand_by). `false`: this client
     /// leads again; it connects, resuming from `newest_id` (the newest id any client of
     /// the share saw) unless that is empty or resuming is off.
-    #[cfg(any(feature = "share", feature = "js"))]
+    #[cfg(feature = "share")]
     pub(crate) fn stand_by(&self, standing_by: bool, newest_id: &str) {
         self.standing_by.set(standing_by);
         if standing_by {
