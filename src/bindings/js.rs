@@ -35,6 +35,7 @@ use crate::backoff::{Backoff, Jitter};
 use crate::event::{ConnectionState, SseError};
 use crate::machine::{Effect, Effects, Failure, FailureClass, Machine};
 use crate::transport::fetch::StreamReader;
+use crate::transport::status::{self, Verdict};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -397,42 +398,33 @@ pub fn delay(key: u32) -> f64 {
     }
 }
 
-/// `event_type` got its first handler (`slot` is its slot in the hub's batch records),
-/// or, with `slot` `NONE`, lost its last one: the fetch transport hands the events of
-/// the types with handlers over, and of the others only their ids.
-#[wasm_bindgen(js_name = __sseType, skip_typescript)]
-pub fn handle_type(key: u32, event_type: &str, slot: u32) {
-    with_running(key, |client| client.stream.handle(event_type, slot));
-}
-
-/// A fetch response of client `key` arrived. `undefined`: it opens the stream (the
-/// next bytes are its first). Otherwise what is wrong with it, for an error whose kind
-/// is "content-type" (a status of 200) or "http": the driver then steps with
-/// `FAILED_HERE`, and the machine learns whether to retry and any `Retry-After`.
+/// A fetch response of client `key` arrived (`content_type` and `retry_after` are its
+/// headers as UTF-8, empty when absent: no string crosses into wasm, so the glue
+/// carries no encoder). Answers the verdict, which `js_driver.js` puts into
+/// words: 0 it opens the stream (the next bytes are its first), 1 a 200 of another
+/// media type, 2 a 204, 3 a status that is retried, 4 one that is not. For all but 0
+/// the driver then steps with `FAILED_HERE`, and the machine learns whether to retry
+/// and after what `Retry-After`.
 #[wasm_bindgen(js_name = __sseResponse, skip_typescript)]
-pub fn response(
-    key: u32,
-    status: u16,
-    content_type: Option<String>,
-    retry_after: Option<String>,
-) -> Option<String> {
-    let verdict = StreamReader::judge(status, content_type.as_deref(), retry_after.as_deref());
-    with_running(key, |client| match verdict {
-        Ok(()) => {
-            client.stream.restart();
-            None
+pub fn response(key: u32, status: u16, content_type: &[u8], retry_after: &[u8]) -> u8 {
+    let text = |bytes| std::str::from_utf8(bytes).unwrap_or("");
+    let verdict = status::verdict(status, Some(text(content_type)));
+    with_running(key, |client| match verdict.class() {
+        None => client.stream.restart(),
+        Some(class) => {
+            let retry_after = match verdict {
+                Verdict::Retry => StreamReader::retry_after(text(retry_after)),
+                _ => None,
+            };
+            client.pending = Some((class, retry_after));
         }
-        Err(failure) => {
-            client.pending = Some((failure.class, failure.retry_after));
-            Some(failure.error.describe())
-        }
-    })
-    .flatten()
+    });
+    verdict as u8
 }
 
 /// The next bytes of client `key`'s fetch body: returns the text of its batch (the data
 /// and ids of its events); `__sseRecords` then says where each is. A last record whose
-/// slot is `FAILED_RECORD` holds the message of a failure (the driver steps with
+/// slot is `FAILED_RECORD` says the parser refused the stream (the driver steps with
 /// `FAILED_HERE` once the events before it are delivered).
 #[wasm_bindgen(js_name = __sseChunk, skip_typescript)]
 pub fn chunk(key: u32, bytes: &[u8]) -> String {
@@ -443,16 +435,16 @@ pub fn chunk(key: u32, bytes: &[u8]) -> String {
             pending,
             ..
         } = client;
-        if let Err(failure) = stream.chunk(bytes, |retry| machine.server_retry(retry)) {
-            *pending = Some((failure.class, failure.retry_after));
+        if !stream.chunk(bytes, |retry| machine.server_retry(retry)) {
+            *pending = Some((FailureClass::Retryable, None));
         }
         stream.take_text()
     })
     .unwrap_or_default()
 }
 
-/// The records of the batch `__sseChunk` returned: `[slot, data start, data end, id
-/// start, id end]` per event or id (see `js_stream.rs`).
+/// The records of the batch `__sseChunk` returned: `[type start, type end, data start,
+/// data end, id start, id end]` per event or id (see `js_stream.rs`).
 #[wasm_bindgen(js_name = __sseRecords, skip_typescript)]
 pub fn records() -> Vec<u32> {
     super::js_stream::take_records()

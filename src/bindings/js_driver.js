@@ -23,9 +23,8 @@ const SSE_FATAL = 9;
 const SSE_FAILED_HERE = 10;
 // The states of `__sseStep`'s answer, from 1.
 const SSE_STATES = [undefined, "connecting", "open", "reconnecting", "paused", "closed"];
-// The slot of a batch's last record when it holds a failure's message (js_stream.rs).
+// The type of a batch's last record when the parser refused the stream (js_stream.rs).
 const SSE_FAILED_RECORD = 0xfffffffe;
-const SSE_NOT_HANDLED = 0xffffffff;
 
 const sseMessage = (exception) => exception?.message ?? String(exception);
 
@@ -61,7 +60,7 @@ class SseDriver {
     this.resumeParam = resumeParam;
     this.idleMs = idleMs;
     this.pauseMs = pauseMs;
-    this.fetch = method === undefined ? null : { method, body, headers, makeHeaders };
+    this.fetch = method === undefined ? null : { method, body, headers, makeHeaders, size };
     this.key = __sseOpen(reconnectOnEnd, initial, max, factor, jitter, retries, size);
     // The last event id, which the next request resumes from.
     this.id = lastEventId;
@@ -105,7 +104,6 @@ class SseDriver {
     this.#prune();
     if (this.types.has(type)) return;
     this.types.add(type);
-    __sseType(this.key, type, this.hub.slot(type));
     this.conn?.listen(type);
   }
 
@@ -247,7 +245,6 @@ class SseDriver {
   #prune() {
     for (let type; (type = this.hub.takeEmptied()) !== undefined; ) {
       this.types.delete(type);
-      __sseType(this.key, type, SSE_NOT_HANDLED);
       this.conn?.unlisten(type);
     }
   }
@@ -326,16 +323,25 @@ class SseDriver {
         if (fatal) this.#fail(SSE_FATAL, "invalid", `invalid: ${message}`);
         else this.#fail(SSE_RETRYABLE, "network", `network: ${message}`);
       },
-      // Whether to read the body.
+      // Whether to read the body. Rust judges the response (`__sseResponse`); the
+      // words are the Rust face's (SseError's Display).
       response: (status, type, retryAfter) => {
         if (!live()) return false;
-        const wrong = __sseResponse(this.key, status, type, retryAfter);
-        if (wrong === undefined) {
+        const encoder = new TextEncoder();
+        const verdict = __sseResponse(this.key, status, encoder.encode(type), encoder.encode(retryAfter));
+        if (verdict === 0) {
           this.#step(SSE_OPENED);
           return live();
         }
-        if (status === 200) this.#fail(SSE_FAILED_HERE, "content-type", wrong);
-        else this.#fail(SSE_FAILED_HERE, "http", wrong, status);
+        if (verdict === 1) {
+          this.#fail(SSE_FAILED_HERE, "content-type", `expected Content-Type text/event-stream, got "${type}"`);
+        } else {
+          const why =
+            verdict === 2
+              ? "the server asked the client to stop (204 No Content)"
+              : `the server answered ${status}${verdict === 3 ? "; retrying" : ", which is not retried"}`;
+          this.#fail(SSE_FAILED_HERE, "http", `HTTP ${status}: ${why}`, status);
+        }
         return false;
       },
       // Whether to read on.
@@ -345,16 +351,14 @@ class SseDriver {
         if (this.idleMs > 0) this.activity = performance.now();
         const text = __sseChunk(this.key, bytes);
         let records = __sseRecords();
-        const last = records.length - 5;
-        let failure;
-        if (last >= 0 && records[last] === SSE_FAILED_RECORD) {
-          failure = text.slice(records[last + 1], records[last + 2]);
-          records = records.subarray(0, last);
-        }
+        const last = records.length - 6;
+        const refused = last >= 0 && records[last] === SSE_FAILED_RECORD;
+        if (refused) records = records.subarray(0, last);
         if (records.length > 0) this.hub.batch(text, records);
         if (!live()) return false;
-        if (failure === undefined) return true;
-        this.#fail(SSE_FAILED_HERE, "network", failure);
+        if (!refused) return true;
+        const limit = `an event exceeded the limit of ${this.fetch.size} bytes`;
+        this.#fail(SSE_FAILED_HERE, "network", `network: event stream: ${limit}; reconnecting`);
         return false;
       },
       ended: () => {

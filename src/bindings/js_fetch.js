@@ -68,8 +68,8 @@ async function sseRead(url, method, body, fixed, makeHeaders, lastEventId, withC
     return;
   }
   if (signal.aborted) return;
-  const type = response.headers.get("content-type") ?? undefined;
-  const retryAfter = response.headers.get("retry-after") ?? undefined;
+  const type = response.headers.get("content-type") ?? "";
+  const retryAfter = response.headers.get("retry-after") ?? "";
   if (!sink.response(response.status, type, retryAfter)) return;
   if (!response.body) {
     sink.failed("the response has no body to read", false);

@@ -6,11 +6,11 @@
 // handlers, calls them in order and JSON.parses the data. scripts/pkg.sh appends this
 // file to the package's entry; it is not a module of its own.
 
-// Marks "no slot" (an id set without an event) and "no id" in a batch record.
+// Marks "no event" (an id set without one) and "no id" in a batch record.
 const SSE_NONE = 0xffffffff;
-// A batch record: [slot, data start, data end, id start, id end], UTF-16 offsets into
-// the batch's text.
-const SSE_RECORD = 5;
+// A batch record: [type start, type end, data start, data end, id start, id end],
+// UTF-16 offsets into the batch's text; an empty type is the type of the event before.
+const SSE_RECORD = 6;
 
 const sseNoop = () => {};
 
@@ -110,7 +110,6 @@ class SseHub {
     this.json = json;
     this.url = url;
     this.types = new Map();
-    this.slots = [];
     this.states = new SseList();
     this.errors = new SseList();
     this.nextId = 0;
@@ -161,15 +160,10 @@ class SseHub {
   entry(type) {
     let entry = this.types.get(type);
     if (!entry) {
-      entry = { type, slot: this.slots.length, list: new SseList() };
+      entry = { type, list: new SseList() };
       this.types.set(type, entry);
-      this.slots.push(entry);
     }
     return entry;
-  }
-  // The slot of a type in batch records.
-  slot(type) {
-    return this.entry(type).slot;
   }
   // Each `on*` returns the function that removes its handler: plain JS, so a script
   // that keeps it, calls it twice or drops it costs wasm nothing. After the client is
@@ -211,7 +205,6 @@ class SseHub {
     this.emptied.clear();
     this.run(() => {
       this.types = new Map();
-      this.slots = [];
       this.states = new SseList();
       this.errors = new SseList();
     });
@@ -314,20 +307,21 @@ class SseHub {
     return id;
   }
 
-  // One chunk's events: `text` holds their data and changed ids, `records` says where.
+  // One chunk's events: `text` holds their types, data and changed ids, `records`
+  // says where. The events of a type nobody listens to are passed over, as the
+  // native transport's are never heard.
   batch(text, records) {
-    // A copy: the view is of wasm memory, which a handler may cause to grow.
-    records = records.slice();
     const conn = this.conn;
+    let entry;
     for (let i = 0; i < records.length; i += SSE_RECORD) {
       if (conn.ended) return;
-      if (records[i + 3] !== SSE_NONE) conn.id = text.slice(records[i + 3], records[i + 4]);
-      const slot = records[i];
-      if (slot === SSE_NONE) continue;
+      if (records[i + 4] !== SSE_NONE) conn.id = text.slice(records[i + 4], records[i + 5]);
+      const start = records[i];
+      if (start === SSE_NONE) continue;
       conn.delivered = true;
-      const entry = this.slots[slot];
-      if (entry === undefined) continue;
-      const data = text.slice(records[i + 1], records[i + 2]);
+      if (start !== records[i + 1]) entry = this.types.get(text.slice(start, records[i + 1]));
+      if (entry === undefined || (entry.list.items.length === 0 && !this.watched(entry.type))) continue;
+      const data = text.slice(records[i + 2], records[i + 3]);
       const end = this.stops(entry, data);
       if (end === false) {
         this.close();

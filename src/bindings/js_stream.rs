@@ -1,20 +1,20 @@
 //! The npm face's fetch body, read in JS (`js_fetch.js`) and parsed here: each chunk's
-//! events cross into JS once, their data and changed ids in one string (one
-//! `TextDecoder` call) with the offsets of each beside it, and only for the event types
-//! that have handlers.
+//! events cross into JS once, their types, data and changed ids in one string (one
+//! `TextDecoder` call) with the offsets of each beside it. A type is written only when
+//! it differs from the event before: a stream of one type costs one per chunk.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
 use crate::delivery::keep_id;
-use crate::machine::Failure;
 use crate::parser::ParsedEvent;
-use crate::transport::fetch::{Stop, StreamReader};
+use crate::transport::fetch::StreamReader;
 use crate::transport::Signal;
 
 /// Marks "no slot" and "no id" in a batch record (as in `js_hub.js`).
 pub(super) const NONE: u32 = u32::MAX;
-/// The slot of a last record that holds a failure's message (as in `js_driver.js`).
+/// The type of a last record that says the parser refused the stream: an event was
+/// larger than `maxEventSize` (as in `js_driver.js`, which says so).
 const FAILED_RECORD: u32 = u32::MAX - 1;
 
 thread_local! {
@@ -27,12 +27,10 @@ pub(super) fn take_records() -> Vec<u32> {
     RECORDS.with(|records| std::mem::take(&mut *records.borrow_mut()))
 }
 
-/// One client's fetch stream: its parser, and the types whose events it hands over.
+/// One client's fetch stream: its parser and its batch.
 pub(super) struct Stream {
     reader: StreamReader,
     max_event_size: usize,
-    /// Event types with handlers and their slots in the hub's batch records.
-    types: Vec<(String, u32)>,
     batch: Batch,
     /// An event arrived since the machine last heard (of any type: the batch carries
     /// only those with handlers).
@@ -44,7 +42,6 @@ impl Stream {
         Stream {
             reader: StreamReader::new(max_event_size),
             max_event_size,
-            types: Vec::new(),
             batch: Batch::default(),
             delivered: false,
         }
@@ -61,24 +58,11 @@ impl Stream {
         self.batch = Batch::default();
     }
 
-    /// `event_type` has handlers in `slot`, or none (`NONE`).
-    pub(super) fn handle(&mut self, event_type: &str, slot: u32) {
-        self.types.retain(|(handled, _)| handled != event_type);
-        if slot != NONE {
-            self.types.push((event_type.to_owned(), slot));
-        }
-    }
-
-    /// Parses `bytes` into the batch; a server's `retry:` goes to `on_retry`. A failure
-    /// ends the batch with its message.
-    pub(super) fn chunk(
-        &mut self,
-        bytes: &[u8],
-        mut on_retry: impl FnMut(Duration),
-    ) -> Result<(), Failure> {
+    /// Parses `bytes` into the batch; a server's `retry:` goes to `on_retry`. A stream
+    /// the parser refuses ends the batch with a `FAILED_RECORD`, and is `false`.
+    pub(super) fn chunk(&mut self, bytes: &[u8], mut on_retry: impl FnMut(Duration)) -> bool {
         let Stream {
             reader,
-            types,
             batch,
             delivered,
             ..
@@ -87,7 +71,7 @@ impl Stream {
             match signal {
                 Signal::Event(event) => {
                     *delivered = true;
-                    batch.event(types, event);
+                    batch.event(event);
                 }
                 Signal::Id(id) => batch.id(id),
                 Signal::Retry(retry) => on_retry(retry),
@@ -95,16 +79,14 @@ impl Stream {
             }
             Ok(())
         };
-        match reader.chunk(bytes, &mut report) {
-            Err(Stop::Failed(failure)) => {
-                let (start, end) = batch.push(&failure.error.describe());
-                batch
-                    .records
-                    .extend_from_slice(&[FAILED_RECORD, start, end, NONE, NONE]);
-                Err(failure)
-            }
-            _ => Ok(()),
+        // `report` never stops the reader.
+        let refused = matches!(reader.read(bytes, &mut report), Ok(Err(_)));
+        if refused {
+            batch
+                .records
+                .extend_from_slice(&[FAILED_RECORD, 0, 0, 0, NONE, NONE]);
         }
+        !refused
     }
 
     /// The batch's text; its records wait for [`take_records`].
@@ -112,6 +94,8 @@ impl Stream {
         let batch = &mut self.batch;
         RECORDS.with(|records| *records.borrow_mut() = std::mem::take(&mut batch.records));
         batch.text_utf16 = 0;
+        // The next batch names its first event's type.
+        batch.typed = false;
         std::mem::take(&mut batch.text)
     }
 }
@@ -123,10 +107,15 @@ struct Batch {
     text: String,
     /// The length of `text` in UTF-16 units, JS strings' offsets.
     text_utf16: u32,
-    /// `[slot, data start, data end, id start, id end]` per event or id.
+    /// `[type start, type end, data start, data end, id start, id end]` per event or
+    /// id: an empty type is the type of the event before, a type of `NONE` an id set
+    /// without an event, an id of `NONE` an id that did not move.
     records: Vec<u32>,
     /// The stream's id as of the last record.
     id: Option<String>,
+    /// The type of the batch's last event, once it has one.
+    event_type: String,
+    typed: bool,
 }
 
 impl Batch {
@@ -138,30 +127,26 @@ impl Batch {
         (start, self.text_utf16)
     }
 
-    /// An event: recorded if its type has handlers or its id moved.
-    fn event(&mut self, types: &[(String, u32)], event: ParsedEvent<'_>) {
-        let found = types
-            .iter()
-            .find(|(handled, _)| handled == event.event_type);
-        let slot = found.map(|(_, slot)| *slot);
-        let id_moved = event.last_event_id != self.id.as_deref();
-        if slot.is_none() && !id_moved {
-            return;
-        }
+    /// An event, whatever its type: the hub hands over those with handlers.
+    fn event(&mut self, event: ParsedEvent<'_>) {
+        let (type_start, type_end) = if self.typed && self.event_type == event.event_type {
+            (0, 0)
+        } else {
+            self.typed = true;
+            self.event_type.clear();
+            self.event_type.push_str(event.event_type);
+            self.push(event.event_type)
+        };
         let (id_start, id_end) = match event.last_event_id {
-            Some(id) if id_moved => {
+            Some(id) if event.last_event_id != self.id.as_deref() => {
                 keep_id(&mut self.id, Some(id));
                 self.push(id)
             }
             _ => (NONE, NONE),
         };
-        let (data_start, data_end) = match slot {
-            Some(_) => self.push(event.data),
-            None => (0, 0),
-        };
-        let slot = slot.unwrap_or(NONE);
+        let (data_start, data_end) = self.push(event.data);
         self.records
-            .extend_from_slice(&[slot, data_start, data_end, id_start, id_end]);
+            .extend_from_slice(&[type_start, type_end, data_start, data_end, id_start, id_end]);
     }
 
     /// The id moved without an event.
@@ -169,7 +154,7 @@ impl Batch {
         keep_id(&mut self.id, Some(id));
         let (id_start, id_end) = self.push(id);
         self.records
-            .extend_from_slice(&[NONE, 0, 0, id_start, id_end]);
+            .extend_from_slice(&[NONE, NONE, 0, 0, id_start, id_end]);
     }
 }
 

@@ -13,54 +13,77 @@ use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
 use crate::text::decimal;
 
+/// What a response's status and Content-Type mean, before any words are put to it
+/// (the npm face words it in JS; [`judge`] in Rust).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// 200 with an event stream: read it.
+    Open,
+    /// 200 with another media type: fatal.
+    WrongType,
+    /// 204: the server asks the client to stop.
+    NoContent,
+    /// 408, 429, 5xx: retried, no sooner than a `Retry-After` asks.
+    Retry,
+    /// Any other status: fatal.
+    Refuse,
+}
+
+impl Verdict {
+    /// How the connection failed, or `None` when it opens.
+    pub(crate) fn class(self) -> Option<FailureClass> {
+        match self {
+            Verdict::Open => None,
+            Verdict::Retry => Some(FailureClass::Retryable),
+            Verdict::WrongType | Verdict::NoContent | Verdict::Refuse => Some(FailureClass::Fatal),
+        }
+    }
+}
+
+/// The rules of the module's docs, for `status` and the Content-Type header.
+pub(crate) fn verdict(status: u16, content_type: Option<&str>) -> Verdict {
+    match status {
+        200 if content_type.is_some_and(is_event_stream) => Verdict::Open,
+        200 => Verdict::WrongType,
+        204 => Verdict::NoContent,
+        408 | 429 | 500..=599 => Verdict::Retry,
+        _ => Verdict::Refuse,
+    }
+}
+
 /// Judges a response: `Ok` when the stream can be read.
 pub(crate) fn judge(
     status: u16,
     content_type: Option<&str>,
     retry_after: Option<Duration>,
 ) -> Result<(), Failure> {
-    let http = |message: String, class| Failure {
-        error: SseError::Http { status, message },
-        class,
-        retry_after: None,
+    let verdict = verdict(status, content_type);
+    let Some(class) = verdict.class() else {
+        return Ok(());
     };
-    match status {
-        200 => match content_type {
-            Some(value) if is_event_stream(value) => Ok(()),
-            other => Err(Failure {
-                error: SseError::ContentType {
-                    content_type: other.unwrap_or("").to_owned(),
-                },
-                class: FailureClass::Fatal,
-                retry_after: None,
-            }),
+    let answered = || ["the server answered ", &decimal(u64::from(status))].concat();
+    let error = match verdict {
+        Verdict::WrongType => SseError::ContentType {
+            content_type: content_type.unwrap_or("").to_owned(),
         },
-        204 => Err(http(
-            "the server asked the client to stop (204 No Content)".to_owned(),
-            FailureClass::Fatal,
-        )),
-        408 | 429 | 500..=599 => Err(Failure {
-            retry_after,
-            ..http(
-                [
-                    "the server answered ",
-                    &decimal(u64::from(status)),
-                    "; retrying",
-                ]
-                .concat(),
-                FailureClass::Retryable,
-            )
-        }),
-        _ => Err(http(
-            [
-                "the server answered ",
-                &decimal(u64::from(status)),
-                ", which is not retried",
-            ]
-            .concat(),
-            FailureClass::Fatal,
-        )),
-    }
+        Verdict::NoContent => SseError::Http {
+            status,
+            message: "the server asked the client to stop (204 No Content)".to_owned(),
+        },
+        Verdict::Retry => SseError::Http {
+            status,
+            message: [&answered(), "; retrying"].concat(),
+        },
+        _ => SseError::Http {
+            status,
+            message: [&answered(), ", which is not retried"].concat(),
+        },
+    };
+    Err(Failure {
+        error,
+        class,
+        retry_after: retry_after.filter(|_| verdict == Verdict::Retry),
+    })
 }
 
 /// Whether a Content-Type names the `text/event-stream` media type.

@@ -724,6 +724,113 @@ test("an open client keeps running after the script lets go of it, like EventSou
   }
 });
 
+test("idleTimeoutMs: a stream that goes quiet is an idle error and a reconnect that resumes, on both transports", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const run = async (transport) => {
+      const id = session(`js-idle-${transport}`);
+      const client = new SseClient(`/sse?session=${id}&count=50&stall_after=2&then=hold`, {
+        transport,
+        idleTimeoutMs: 300,
+        backoff: { initialMs: 10, jitter: "none" },
+      });
+      const errors = [];
+      const seqs = [];
+      client.on("message", (data) => seqs.push(data.seq));
+      client.onError((error) => errors.push({ ...error }));
+      await until(async () => (await stats(id)).connections.length >= 2, `${transport}: a second connection`);
+      const seen = await stats(id);
+      client.close();
+      return { errors, seqs, resumedFrom: seen.connections[1].last_event_id };
+    };
+    return { eventsource: await run("eventsource"), fetch: await run("fetch") };
+  });
+  for (const transport of ["eventsource", "fetch"]) {
+    const { errors, seqs, resumedFrom } = result[transport];
+    assert.deepEqual(errors.slice(0, 1).map((e) => [e.kind, e.message]), [["idle", "nothing arrived for 300 ms"]], transport);
+    assert.deepEqual(seqs.slice(0, 2), [1, 2], transport);
+    assert.equal(resumedFrom, "2", transport);
+  }
+});
+
+test("fetch: a 503's Retry-After holds the next request back, and the state's delay says so", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-retry-after");
+    const client = new SseClient(`/sse?session=${id}&fail_status=503&fail_first=1&retry_after=1&count=1&then=hold`, {
+      transport: "fetch",
+      backoff: { initialMs: 10, jitter: "none" },
+    });
+    const states = [];
+    client.onState((state, detail) => states.push([state, { ...detail }, performance.now()]));
+    await until(() => client.state === "open", "open", 5000);
+    client.close();
+    return states;
+  });
+  const reconnecting = result.find(([state]) => state === "reconnecting");
+  const open = result.find(([state]) => state === "open");
+  assert.equal(reconnecting[1].attempt, 1);
+  assert.ok(reconnecting[1].delayMs >= 1000, `delayMs ${reconnecting[1].delayMs}`);
+  assert.ok(open[2] - reconnecting[2] >= 990, `opened ${open[2] - reconnecting[2]} ms after the 503`);
+});
+
+test("fetch: an event over maxEventSize is a network error that names the limit, and the client reconnects", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-too-large");
+    const client = new SseClient(`/sse?session=${id}&count=3&size=2000&then=hold`, {
+      transport: "fetch",
+      maxEventSize: 1000,
+      backoff: { initialMs: 10, jitter: "none", maxRetries: 1 },
+    });
+    const errors = [];
+    const seqs = [];
+    client.on("message", (data) => seqs.push(data.seq));
+    client.onError((error) => errors.push({ ...error }));
+    await until(() => client.state === "closed", "closed");
+    return { errors, seqs, requests: (await stats(id)).connections.length };
+  });
+  assert.deepEqual(result.seqs, []);
+  assert.deepEqual(result.errors.map((e) => e.kind), ["network", "network", "retries-exhausted"]);
+  assert.equal(result.errors[0].message, "network: event stream: an event exceeded the limit of 1000 bytes; reconnecting");
+  assert.equal(result.requests, 2);
+});
+
+test("fetch: events of several types, some without handlers, reach only their own handlers and all move the id", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-fetch-types");
+    const client = new SseClient(`/sse?session=${id}&count=9&types=a,b,c&then=hold`, { transport: "fetch" });
+    const seen = { b: [], c: [] };
+    client.on("b", (data, event) => seen.b.push([data.seq, event.type, event.lastEventId]));
+    const offC = client.on("c", (data) => seen.c.push(data.seq));
+    await until(() => seen.c.length >= 1, "a first c");
+    offC();
+    await until(() => client.lastEventId === "9", "the last id");
+    await sleep(100);
+    client.close();
+    return seen;
+  });
+  // Types cycle by sequence number: a b c a b c …
+  assert.deepEqual(result.b.map(([seq, type]) => [seq, type]), [[2, "b"], [5, "b"], [8, "b"]]);
+  assert.deepEqual(result.b.map(([seq, , id]) => id), ["2", "5", "8"]);
+  assert.ok(result.c.length >= 1 && result.c[0] === 3, result.c.join());
+});
+
+test("fetch: a server's retry: field is the least wait before the next request", async (browser) => {
+  const result = await inPage(browser, async () => {
+    const id = session("js-server-retry");
+    const client = new SseClient(`/sse?session=${id}&count=4&retry=400&drop_after=2&then=hold`, {
+      transport: "fetch",
+      backoff: { initialMs: 10, jitter: "none" },
+    });
+    const details = [];
+    client.onState((state, detail) => state === "reconnecting" && details.push({ ...detail }));
+    client.on("message", () => {});
+    await until(() => details.length >= 1, "a reconnect");
+    client.close();
+    return details;
+  });
+  assert.equal(result[0].attempt, 1);
+  assert.ok(result[0].delayMs >= 400, `delayMs ${result[0].delayMs}`);
+});
+
 await run({
   setup: () => launchChromium(["--js-flags=--expose-gc"]),
   teardown: (browser) => browser && browser.close(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::delivery::keep_id;
 use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
-use crate::parser::{Item, Parser};
+use crate::parser::{Item, ParseError, Parser};
 use crate::transport::{status, Signal, SignalSink};
 
 /// Why reading stopped before the stream ended by itself.
@@ -69,16 +69,20 @@ impl StreamReader {
         content_type: Option<&str>,
         retry_after: Option<&str>,
     ) -> Result<(), Failure> {
-        let retry_after = retry_after.and_then(|value| {
-            status::retry_after(value, |date| {
-                let at = js_sys::Date::parse(date);
-                let delay_ms = at - js_sys::Date::now();
-                at.is_finite()
-                    .then(|| crate::millis::duration(delay_ms.max(0.0)))
-                    .flatten()
-            })
-        });
+        let retry_after = retry_after.and_then(Self::retry_after);
         status::judge(status_code, content_type, retry_after)
+    }
+
+    /// A `Retry-After` header's wait: seconds, or an HTTP date (read by the page's
+    /// `Date`).
+    pub(crate) fn retry_after(value: &str) -> Option<Duration> {
+        status::retry_after(value, |date| {
+            let at = js_sys::Date::parse(date);
+            let delay_ms = at - js_sys::Date::now();
+            at.is_finite()
+                .then(|| crate::millis::duration(delay_ms.max(0.0)))
+                .flatten()
+        })
     }
 
     /// Parses one chunk, handing each event to `report` as it completes, then the end
@@ -88,6 +92,21 @@ impl StreamReader {
         chunk: &[u8],
         report: &mut dyn FnMut(Signal<'_>) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
+        self.read(chunk, report)?.map_err(|error| {
+            Stop::failed(
+                SseError::network([&error.describe(), "; reconnecting"].concat()),
+                FailureClass::Retryable,
+            )
+        })
+    }
+
+    /// As [`chunk`](Self::chunk), but a stream the parser refuses is handed back as its
+    /// [`ParseError`], for the caller to put into words (a retryable failure).
+    pub(crate) fn read(
+        &mut self,
+        chunk: &[u8],
+        report: &mut dyn FnMut(Signal<'_>) -> Result<(), Stop>,
+    ) -> Result<Result<(), ParseError>, Stop> {
         report(Signal::Activity)?;
         let event_id = &mut self.event_id;
         let mut outcome = Ok(());
@@ -107,10 +126,7 @@ impl StreamReader {
         });
         outcome?;
         if let Err(error) = fed {
-            return Err(Stop::failed(
-                SseError::network([&error.describe(), "; reconnecting"].concat()),
-                FailureClass::Retryable,
-            ));
+            return Ok(Err(error));
         }
         // An `id:` committed by a blank line with no data is no event, but it is the
         // id to resume from. Ids only move on in stream order, so reporting it after
@@ -121,7 +137,7 @@ impl StreamReader {
                 report(Signal::Id(id))?;
             }
         }
-        report(Signal::ChunkEnd)
+        report(Signal::ChunkEnd).map(Ok)
     }
 
     /// The body ended: the server closed the stream.
