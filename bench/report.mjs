@@ -116,7 +116,7 @@ const bytes = (n) => `${integer(n)} B gzip -9`;
 const npmTotal = sizes.wasm + sizes.js;
 add("3a-base", "baseline: a bare typed EventSource wrapper (bench/floor: one closure, serde_json), same profile and wasm-opt", bytes(sizes.floorWasm), "1.00× (baseline)");
 add("3a", "npm package: release `.wasm` (make pkg: wasm-opt -Oz)", bytes(sizes.wasm), `${ratio(sizes.wasm, sizes.floorWasm)} of 3a-base`);
-add("3b", "npm package: every script a page loads (glue + snippets, minified; share.js is 3s)", bytes(sizes.js), `${ratio(sizes.js, sizes.floorGlue)} of the floor's glue (${integer(sizes.floorGlue)} B)`);
+add("3b", "npm package: every script a page loads (the glue with the package's JS, minified; share.js is 3s)", bytes(sizes.js), `${ratio(sizes.js, sizes.floorGlue)} of the floor's glue (${integer(sizes.floorGlue)} B)`);
 add(
   "3t",
   "npm package: 3a + 3b, what `import \"sse-wasm\"` downloads (a page that shares adds 3s)",

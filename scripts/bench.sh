@@ -66,7 +66,8 @@ wasm-bindgen --target web --no-typescript --out-dir "$OUT/leptos" \
     "$OUT/cargo-leptos/wasm32-unknown-unknown/release/examples/leptos_ticker.wasm"
 wasm_opt "$OUT/leptos/leptos_ticker_bg.wasm" -o "$OUT/leptos/leptos_ticker_bg.wasm"
 
-# The package's scripts are measured as a page loads them: the glue and every snippet;
+# The package's scripts are measured as a page loads them: the glue (the package's JS
+# appended to it) and any snippet;
 # share.js, which only a page that shares loads, on its own.
 pkg_js_gz() { find "$OUT/pkg" -name '*.js' ! -name inline.js ! -name share.js -print0 | xargs -0 cat | gzip -9 | wc -c; }
 cat >"$OUT/sizes.json" <<EOF

@@ -1,7 +1,7 @@
-// Minifies the JavaScript of the built npm package in place: wasm-bindgen's glue and
-// the snippets (src/bindings/*.js). Each file stays an ES module of its own (nothing
-// is bundled, so `new URL("sse_wasm_bg.wasm", import.meta.url)` and the snippet
-// imports are untouched) and gets a source map beside it for debugging. The glue's
+// Minifies the JavaScript of the built npm package in place: wasm-bindgen's glue (with
+// the package's JS appended), share.js and any snippet. Each file stays an ES module of
+// its own (nothing is bundled, so `new URL("sse_wasm_bg.wasm", import.meta.url)` and
+// the imports are untouched) and gets a source map beside it for debugging. The glue's
 // comments are wasm-bindgen's copies of the Rust docs; the types and their docs stay in
 // sse_wasm.d.ts.
 //

@@ -75,9 +75,9 @@ node scripts/inline-pkg.mjs "$PKG_DIR"
 # wasm-pack writes a .gitignore of `*` into the package; npm would honour it.
 rm -f "$PKG_DIR/.gitignore"
 wasm_gz="$(gzip -9 -c "$PKG_DIR/sse_wasm_bg.wasm" | wc -c)"
-# Every script a page loads: the glue and the snippets it imports (inline.js is the
-# other entry's .wasm, and share.js what a page that shares loads too: each is counted
-# on its own line).
+# Every script a page loads: the glue, with the package's JS appended, and any snippet
+# it imports (none today). inline.js is the other entry's .wasm, and share.js what a
+# page that shares loads too: each is counted on its own line.
 page_js() { find "$PKG_DIR" -name '*.js' ! -name inline.js ! -name share.js -print0 | xargs -0 cat; }
 js_gz="$(page_js | gzip -9 | wc -c)"
 share_gz="$(gzip -9 -c "$PKG_DIR/share.js" | wc -c)"

@@ -248,6 +248,8 @@ bench_crates_check() {
 run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check
 run_step check "docs" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm
 run_step test "native tests" cargo test --workspace --no-fail-fast
+# The npm face's Rust side (feature `js`, which the workspace's defaults leave out).
+run_step test "native tests (npm face)" cargo test -p sse-wasm --lib --no-default-features --features js
 run_step check "docs (leptos+yew+testing)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sse-wasm --features leptos,yew,testing --target wasm32-unknown-unknown
 run_step test "ssr render and unit tests (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --lib --test ssr_render
 run_step test "doc examples (leptos+yew)" cargo test -p sse-wasm --features "$FRAMEWORKS_SSR" --doc

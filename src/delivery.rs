@@ -1,10 +1,9 @@
 //! The seam between a connection and the handlers it feeds.
 //!
 //! The driver (`client/driver.rs`) owns the state machine, the connection and the
-//! timers; a [`Delivery`] owns the handlers and the per-event path. There are two: the
-//! Rust handlers of [`SseClient`](crate::SseClient) (`client/delivery.rs`) and the npm
-//! face's JS handlers (`bindings/js_delivery.rs`), whose events never cross into wasm
-//! on the native transport and cross once per chunk on the fetch transport.
+//! timers; a [`Delivery`] owns the handlers and the per-event path: the Rust handlers
+//! of [`SseClient`](crate::SseClient) (`client/delivery.rs`). (The npm face has its own
+//! driver and handlers in JS, `bindings/js_driver.js` and `bindings/js_hub.js`.)
 //!
 //! What an event tells the driver (that the connection is healthy, and the id to resume
 //! from) is not pushed per event: the driver asks for it with
@@ -79,9 +78,7 @@ pub(crate) trait Delivery {
     /// `MessageEvent`s and must be ignored.
     fn native_listener(&self, event_type: &str) -> NativeListener;
 
-    /// Makes a request of the fetch transport: the face decides who reads it (the Rust
-    /// faces' async task, or the npm face's JS reader, which keeps the futures
-    /// machinery out of the package).
+    /// Makes a request of the fetch transport, read by the Rust faces' async task.
     fn open_fetch(
         &self,
         request: FetchRequest<'_>,

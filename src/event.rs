@@ -43,8 +43,8 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
-    /// For `Reconnecting`, the attempt and the delay in milliseconds, as the npm API's
-    /// `onState` detail and the sharing relay carry them; `(None, None)` otherwise.
+    /// For `Reconnecting`, the attempt and the delay in milliseconds, as the sharing
+    /// relay carries them (the npm API's `onState` detail); `(None, None)` otherwise.
     #[cfg(feature = "share")]
     pub(crate) fn retry_detail(&self) -> (Option<u32>, Option<f64>) {
         match *self {
@@ -182,8 +182,8 @@ impl SseError {
 }
 
 impl SseError {
-    /// What `Display` prints, put together without `core::fmt` (see [`crate::text`]):
-    /// the npm face hands it to scripts.
+    /// What `Display` prints, put together without `core::fmt` (see [`crate::text`]).
+    /// The npm face words its errors in JS alike (`bindings/js_driver.js`).
     pub(crate) fn describe(&self) -> String {
         match self {
             SseError::Decode {

@@ -449,3 +449,143 @@ pub fn chunk(key: u32, bytes: &[u8]) -> String {
 pub fn records() -> Vec<u32> {
     super::js_stream::take_records()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client with a first delay of 100 ms, no jitter, and `max_retries` (-1:
+    /// unlimited).
+    fn client(max_retries: f64) -> u32 {
+        let key = open_client(true, 100.0, 30_000.0, 2.0, 0, max_retries, 1024.0);
+        assert_eq!(
+            step(key, CONNECT, false, 0.0, 0.5),
+            1.0,
+            "connect, no change"
+        );
+        key
+    }
+
+    /// `code`'s action, error bits, state and count, as `js_driver.js` reads them.
+    fn read(code: f64) -> (u8, bool, bool, u8, u32) {
+        let flags = (code % 256.0) as u8;
+        let count = (code / 256.0).floor() as u32;
+        (
+            flags & 7,
+            flags & 8 != 0,
+            flags & 16 != 0,
+            flags >> 5,
+            count,
+        )
+    }
+
+    #[test]
+    fn a_lost_stream_reports_its_error_then_reconnecting_with_attempt_and_delay() {
+        let key = client(-1.0);
+        assert_eq!(
+            read(step(key, OPENED, false, 0.0, 0.5)),
+            (0, false, false, 2, 0)
+        );
+        let lost = step(key, FAILED + 1, false, 10.0, 0.5);
+        assert_eq!(read(lost), (2, true, false, 3, 1));
+        assert_eq!(delay(key), 100.0);
+        assert_eq!(
+            read(step(key, CONNECT, false, 110.0, 0.5)),
+            (1, false, false, 1, 0)
+        );
+        assert_eq!(
+            read(step(key, CLOSE, false, 120.0, 0.5)),
+            (3, false, false, 5, 0)
+        );
+    }
+
+    #[test]
+    fn exhaustion_reports_the_attempts_closes_and_lets_go_of_the_client() {
+        let key = client(1.0);
+        assert_eq!(
+            read(step(key, FAILED, false, 0.0, 0.5)),
+            (2, true, false, 3, 1)
+        );
+        step(key, CONNECT, false, 100.0, 0.5);
+        assert_eq!(
+            read(step(key, FAILED, false, 200.0, 0.5)),
+            (3, true, true, 5, 1)
+        );
+        // Closed: nothing of it is left, and it answers nothing.
+        assert_eq!(step(key, RECONNECT, false, 300.0, 0.5), 0.0);
+        assert!(with_running(key, |_| ()).is_none());
+    }
+
+    #[test]
+    fn a_fatal_failure_closes_and_pause_and_resume_suspend_and_connect() {
+        let key = client(-1.0);
+        assert_eq!(
+            read(step(key, PAUSE, false, 0.0, 0.5)),
+            (4, false, false, 4, 0)
+        );
+        assert_eq!(
+            read(step(key, WAKE, false, 0.0, 0.5)),
+            (0, false, false, 0, 0)
+        );
+        assert_eq!(
+            read(step(key, RESUME, false, 0.0, 0.5)),
+            (1, false, false, 1, 0)
+        );
+        assert_eq!(
+            read(step(key, FAILED + 2, false, 0.0, 0.5)),
+            (3, true, false, 5, 0)
+        );
+    }
+
+    #[test]
+    fn a_response_is_judged_and_a_retried_status_brings_its_retry_after() {
+        let key = client(-1.0);
+        assert_eq!(response(key, 200, b"text/plain", b""), 1);
+        assert_eq!(response(key, 204, b"", b""), 2);
+        assert_eq!(response(key, 404, b"", b"5"), 4);
+        assert_eq!(response(key, 503, b"", b"2"), 3);
+        assert_eq!(
+            read(step(key, FAILED_HERE, false, 0.0, 0.5)),
+            (2, true, false, 3, 1)
+        );
+        assert_eq!(delay(key), 2000.0);
+        assert_eq!(
+            response(key, 200, b"text/event-stream; charset=utf-8", b""),
+            0
+        );
+    }
+
+    #[test]
+    fn a_refused_chunk_is_a_retryable_failure_for_the_next_step() {
+        let key = client(-1.0);
+        assert_eq!(response(key, 200, b"text/event-stream", b""), 0);
+        step(key, OPENED, false, 0.0, 0.5);
+        let text = chunk(
+            key,
+            &[b"data: ".as_slice(), &[b'x'; 2048], b"\n\n"].concat(),
+        );
+        assert_eq!(text, "");
+        assert_eq!(records()[0], u32::MAX - 1);
+        assert_eq!(
+            read(step(key, FAILED_HERE, false, 0.0, 0.5)),
+            (2, true, false, 3, 1)
+        );
+    }
+
+    #[test]
+    fn events_keep_the_connection_healthy_for_the_backoff() {
+        // The attempt of a second loss, with or without an event since the first.
+        let second_loss = |delivered| {
+            let key = client(-1.0);
+            step(key, OPENED, false, 0.0, 0.5);
+            step(key, FAILED + 1, false, 0.0, 0.5);
+            step(key, CONNECT, false, 100.0, 0.5);
+            step(key, OPENED, false, 100.0, 0.5);
+            let attempt = read(step(key, FAILED + 1, delivered, 200.0, 0.5)).4;
+            (attempt, delay(key))
+        };
+        assert_eq!(second_loss(false), (2, 200.0));
+        // An event since: the delays start over.
+        assert_eq!(second_loss(true), (1, 100.0));
+    }
+}

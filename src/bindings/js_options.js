@@ -1,5 +1,5 @@
 // The npm API's options, read and checked in JS: `sseOptions(url, options)` returns
-// what `__sseOpen` (src/bindings/js.rs) takes, or throws an `Error` of kind "invalid"
+// what the client (js_client.js, js_driver.js) takes, or throws an `Error` of kind "invalid"
 // that names the option as the script wrote it (`backoff.initialMs`). scripts/pkg.sh
 // appends this file to the package's entry, before js_client.js; it is not a module
 // of its own (www/tests/options.test.mjs evaluates it on its own).
@@ -196,7 +196,7 @@ const sseShare = (options, href) => {
   throw sseInvalid(`share: expected a boolean or a non-empty share name, got ${sseDescribe(share)}`);
 };
 
-// The arguments of `__sseOpen` after the URL:
+// The URL, then what the client takes (SseDriver reads the rest after `json`):
 // json, withCredentials, reconnectOnEnd, resumeParam (undefined: resume off),
 // lastEventId, idleTimeoutMs (0: none), the five of sseBackoff, the five of
 // sseFetch (method undefined: the native transport), and pauseWhenHiddenMs (-1: never).

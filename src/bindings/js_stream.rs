@@ -174,3 +174,107 @@ fn utf16_len(text: &str) -> u32 {
     };
     u32::try_from(units).unwrap_or(u32::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `chunks` in turn; returns each batch's text and records.
+    fn batches(max_event_size: usize, chunks: &[&str]) -> Vec<(String, Vec<u32>, bool)> {
+        let mut stream = Stream::new(max_event_size);
+        chunks
+            .iter()
+            .map(|chunk| {
+                let read = stream.chunk(chunk.as_bytes(), |_| {});
+                (stream.take_text(), take_records(), read)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_lengths_match_js_string_lengths() {
+        for text in ["", "abc", "é", "日本語", "a😀b", "😀😀", "ASCII then é"] {
+            assert_eq!(
+                utf16_len(text) as usize,
+                text.encode_utf16().count(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_type_is_written_once_per_run_of_it_and_again_when_it_changes() {
+        let stream = "event: a\ndata: 1\n\nevent: a\ndata: 2\n\nevent: b\ndata: 3\n\ndata: 4\n\n";
+        let found = batches(1024, &[stream]);
+        let (text, records, read) = &found[0];
+        assert!(read);
+        assert_eq!(text, "a12b3message4");
+        #[rustfmt::skip]
+        assert_eq!(records, &[
+            0, 1, 1, 2, NONE, NONE,
+            0, 0, 2, 3, NONE, NONE,
+            3, 4, 4, 5, NONE, NONE,
+            5, 12, 12, 13, NONE, NONE,
+        ]);
+    }
+
+    #[test]
+    fn ids_are_written_when_they_move_with_an_event_or_alone() {
+        let found = batches(1024, &["id: 7\ndata: x\n\ndata: y\n\nid: 8\n\n"]);
+        let (text, records, _) = &found[0];
+        assert_eq!(text, "message7xy8");
+        #[rustfmt::skip]
+        assert_eq!(records, &[
+            0, 7, 8, 9, 7, 8,
+            0, 0, 9, 10, NONE, NONE,
+            NONE, NONE, 0, 0, 10, 11,
+        ]);
+    }
+
+    #[test]
+    fn each_batch_names_its_first_type_and_offsets_count_utf16_units() {
+        let found = batches(1024, &["data: 😀é\n\n", "data: z\n\n"]);
+        assert_eq!(found[0].0, "message😀é");
+        assert_eq!(found[0].1, [0, 7, 7, 10, NONE, NONE]);
+        // A new batch: the type again, though it did not change.
+        assert_eq!(found[1].0, "messagez");
+        assert_eq!(found[1].1, [0, 7, 7, 8, NONE, NONE]);
+    }
+
+    #[test]
+    fn an_event_over_the_limit_ends_the_batch_with_a_failed_record() {
+        let big = ["data: ", &"x".repeat(64), "\n\n"].concat();
+        let found = batches(16, &[&["data: ok\n\n", &big].concat()]);
+        let (text, records, read) = &found[0];
+        assert!(!read);
+        assert_eq!(text, "messageok");
+        #[rustfmt::skip]
+        assert_eq!(records, &[
+            0, 7, 7, 9, NONE, NONE,
+            FAILED_RECORD, 0, 0, 0, NONE, NONE,
+        ]);
+    }
+
+    #[test]
+    fn events_count_as_delivered_once_and_a_restart_forgets_the_id() {
+        let mut stream = Stream::new(1024);
+        assert!(stream.chunk(b"id: 1\ndata: a\n\n", |_| {}));
+        assert!(stream.take_delivered());
+        assert!(!stream.take_delivered());
+        stream.take_text();
+        take_records();
+        stream.restart();
+        // The same id on a new response moves the id of that response's stream.
+        assert!(stream.chunk(b"id: 1\ndata: b\n\n", |_| {}));
+        assert_eq!(stream.take_text(), "message1b");
+        assert_eq!(take_records(), [0, 7, 8, 9, 7, 8]);
+    }
+
+    #[test]
+    fn a_server_retry_goes_to_its_callback() {
+        let mut stream = Stream::new(1024);
+        let mut retries = Vec::new();
+        assert!(stream.chunk(b"retry: 2500\n\n", |retry| retries.push(retry)));
+        assert_eq!(retries, [Duration::from_millis(2500)]);
+    }
+}

@@ -1,8 +1,9 @@
 //! The browser side of the state machine in `machine.rs`: it opens connections, runs
 //! the retry, idle and pause timers, listens to the page's life (`page.rs`: `online`,
 //! visibility, the back/forward cache) and hands states and errors to the client's
-//! [`Delivery`]. Both faces drive their connection with it: the Rust
-//! [`SseClient`](crate::SseClient) and the npm face.
+//! [`Delivery`], for the Rust [`SseClient`](crate::SseClient). The npm face carries out
+//! the same machine's effects in JS (`bindings/js_driver.js`), so that its package holds
+//! no closure: keep the two alike.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};

@@ -1,8 +1,8 @@
 //! [`SseClient`]: the handle of a connection for Rust, its handlers and its state.
 //!
-//! `builder.rs` checks the options, `driver.rs` runs the connection (shared with the npm
-//! face), `page.rs` tells the driver what happens to the page, `delivery.rs` hands
-//! events to the Rust handlers.
+//! `builder.rs` checks the options, `driver.rs` runs the connection (the npm face's twin
+//! is `bindings/js_driver.js`), `page.rs` tells the driver what happens to the page,
+//! `delivery.rs` hands events to the Rust handlers.
 
 #[cfg(feature = "json")]
 use std::cell::RefCell;

@@ -6,8 +6,8 @@
 //! One closure listens to every one of them; a [`Page`] is owned by its driver and, as
 //! a `transport/listener.rs` listener does, removes its listeners and frees the closure
 //! when it is dropped. The bindings are imported on `globalThis` and its `document`
-//! directly (no `js_sys::global()`, no `Reflect`): the npm package pays a few hundred
-//! bytes for the page's life, not kilobytes.
+//! directly (no `js_sys::global()`, no `Reflect`): a Rust app pays a few hundred bytes
+//! for the page's life, not kilobytes. (The npm face listens in JS: `js_driver.js`.)
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

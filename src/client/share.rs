@@ -218,7 +218,7 @@ impl Shared {
                 ("state", callbacks._state.function()),
                 ("error", callbacks._error.function()),
                 ("handled", callbacks._handled.function()),
-                // The npm hub makes a slot for a type; the Rust delivery needs none.
+                // The npm hub makes an entry for a type; the Rust delivery needs none.
                 ("entry", callbacks._listen.function()),
                 ("needed", &js_sys::Set::new(&JsValue::UNDEFINED)),
                 ("relay", &JsValue::NULL),

@@ -1,5 +1,5 @@
 // The npm API's options checks (src/bindings/js_options.js) on their own, in Node:
-// what each option becomes for `__sseOpen`, and the message of every refusal. The
+// what each option becomes for the client, and the message of every refusal. The
 // browser suite (npm-api.test.mjs) checks the same through `new SseClient`.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -1,13 +1,12 @@
 //! `fetch` + `ReadableStream`: headers, a method and a body, the real `Last-Event-ID`
 //! header, and HTTP statuses the client can act on. The bytes are parsed in wasm by
 //! [`crate::parser`], and each event is handed to the client borrowed from the parser:
-//! a Rust handler decodes it where it lies, and the npm face gathers a chunk's events
-//! and crosses into JS once for all of them.
+//! a Rust handler decodes it where it lies.
 //!
 //! What a response and its bytes mean is [`StreamReader`]'s (`reader.rs`), whoever
 //! reads them: the Rust faces' task (`task.rs`, async Rust over `JsFuture`), or the npm
-//! face's JS reader (`bindings/js_fetch.rs`), which keeps the futures machinery out of
-//! the package.
+//! face's JS reader (`bindings/js_fetch.js`, through `bindings/js_stream.rs`), which
+//! keeps the futures machinery out of the package.
 
 use web_sys::Headers;
 
