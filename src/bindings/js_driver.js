@@ -48,45 +48,61 @@ const sseResumeUrl = (href, name, id) => {
 };
 
 class SseDriver {
-  // `hub` holds the client's handlers (js_hub.js); `open` is what sseOptions
-  // (js_options.js) gives after the URL and `json`.
+  // The client's state: "connecting", "open", "reconnecting", "paused" or "closed".
+  now = "connecting";
+  // The client's handlers (js_hub.js) and its stream's absolute URL.
+  #hub;
+  #url;
+  // Options, as sseOptions (js_options.js) read them: resumeParam undefined means
+  // resume is off, idleMs 0 no idle timeout, pauseMs -1 never pausing, fetch null the
+  // native transport.
+  #credentials;
+  #resumeParam;
+  #idleMs;
+  #pauseMs;
+  #fetch;
+  // The client's machine in wasm.
+  #key;
+  // The last event id, which the next request resumes from.
+  #id;
+  // An event arrived since the machine last heard.
+  #fresh = false;
+  // Bumped whenever a connection is let go, so that what belongs to an earlier one is
+  // ignored.
+  #gen = 0;
+  #conn = null;
+  #retryTimer;
+  #idleTimer;
+  // Runs while the page is hidden and the client could pause; it outlives connections,
+  // since the page stays hidden across them.
+  #pauseTimer;
+  // Stops listening to the page's events.
+  #page = null;
+  // When bytes last arrived on the fetch transport.
+  #activity = 0;
+  // Sharing (src/client/share.js): a page of another client of the share is visible,
+  // so a hidden page alone does not pause; and this connection stands by, paused,
+  // while another client leads.
+  #elsewhere = false;
+  #standingBy = false;
+  // The event types the connection listens to (those with handlers, and those the end
+  // of the stream or the share's other clients need).
+  #types = new Set();
+
+  // `hub` holds the client's handlers; `open` is what sseOptions gives after the URL
+  // and `json`.
   constructor(hub, href, open) {
     const [credentials, reconnectOnEnd, resumeParam, lastEventId, idleMs, ...rest] = open;
     const [initial, max, factor, jitter, retries, method, body, headers, makeHeaders, size, pauseMs] = rest;
-    this.hub = hub;
-    this.url = href;
-    this.credentials = credentials;
-    // undefined: resume is off.
-    this.resumeParam = resumeParam;
-    this.idleMs = idleMs;
-    this.pauseMs = pauseMs;
-    this.fetch = method === undefined ? null : { method, body, headers, makeHeaders, size };
-    this.key = __sseOpen(reconnectOnEnd, initial, max, factor, jitter, retries, size);
-    // The last event id, which the next request resumes from.
-    this.id = lastEventId;
-    // An event arrived since the machine last heard.
-    this.fresh = false;
-    this.now = "connecting";
-    // Bumped whenever a connection is let go, so that what belongs to an earlier one
-    // is ignored.
-    this.gen = 0;
-    this.conn = null;
-    this.retryTimer = undefined;
-    this.idleTimer = undefined;
-    // Runs while the page is hidden and the client could pause; it outlives
-    // connections, since the page stays hidden across them.
-    this.pauseTimer = undefined;
-    this.page = null;
-    // When bytes last arrived on the fetch transport.
-    this.activity = 0;
-    // Sharing (src/client/share.js): a page of another client of the share is visible,
-    // so a hidden page alone does not pause; and this connection stands by, paused,
-    // while another client leads.
-    this.elsewhere = false;
-    this.standingBy = false;
-    // The event types the connection listens to (those with handlers, and those the
-    // end of the stream or the share's other clients need).
-    this.types = new Set();
+    this.#hub = hub;
+    this.#url = href;
+    this.#credentials = credentials;
+    this.#resumeParam = resumeParam;
+    this.#idleMs = idleMs;
+    this.#pauseMs = pauseMs;
+    this.#fetch = method === undefined ? null : { method, body, headers, makeHeaders, size };
+    this.#key = __sseOpen(reconnectOnEnd, initial, max, factor, jitter, retries, size);
+    this.#id = lastEventId;
     this.#step(SSE_CONNECT);
     if (this.now !== "closed") {
       this.#listenToPage();
@@ -102,9 +118,9 @@ class SseDriver {
   listen(type) {
     if (this.now === "closed") return;
     this.#prune();
-    if (this.types.has(type)) return;
-    this.types.add(type);
-    this.conn?.listen(type);
+    if (this.#types.has(type)) return;
+    this.#types.add(type);
+    this.#conn?.listen(type);
   }
 
   // Drops the connection and connects again now; a paused client connects too, and if
@@ -120,13 +136,13 @@ class SseDriver {
 
   lastEventId() {
     this.#catchUp();
-    return this.id;
+    return this.#id;
   }
 
   // A page of another client of the share became visible (true), or none is (false).
   seenElsewhere(seen) {
-    if (this.elsewhere === seen) return;
-    this.elsewhere = seen;
+    if (this.#elsewhere === seen) return;
+    this.#elsewhere = seen;
     if (seen) this.#onPage("visible");
     else this.#startPauseTimer();
   }
@@ -136,15 +152,15 @@ class SseDriver {
   // resuming from `newest` (the newest id the share's clients saw) unless that is empty
   // or resume is off.
   standBy(standing, newest) {
-    this.standingBy = standing;
+    this.#standingBy = standing;
     if (standing) {
       this.#stopPauseTimer();
       this.#step(SSE_PAUSE);
       return;
     }
-    if (newest !== "" && this.resumeParam !== undefined) {
-      this.hub.begin(newest);
-      this.id = newest;
+    if (newest !== "" && this.#resumeParam !== undefined) {
+      this.#hub.begin(newest);
+      this.#id = newest;
     }
     this.#step(SSE_RESUME);
     this.#startPauseTimer();
@@ -154,23 +170,23 @@ class SseDriver {
 
   // What the connection's events told, for the machine.
   #catchUp() {
-    const hub = this.hub;
+    const hub = this.#hub;
     const id = hub.id();
-    if (id !== undefined) this.id = id;
-    if (hub.delivered()) this.fresh = true;
+    if (id !== undefined) this.#id = id;
+    if (hub.delivered()) this.#fresh = true;
   }
 
   // Feeds `input` to the machine and carries out what it asks; then hands its states
   // and errors (`error`: [kind, message, status] of a failure) to the handlers, which
   // may call back into the client.
   #step(input, error) {
-    const hub = this.hub;
+    const hub = this.#hub;
     // Handed over once the machine's effects are carried out.
     const reports = [];
     for (;;) {
       this.#catchUp();
-      const code = __sseStep(this.key, input, this.fresh, performance.now(), Math.random());
-      this.fresh = false;
+      const code = __sseStep(this.#key, input, this.#fresh, performance.now(), Math.random());
+      this.#fresh = false;
       const flags = code % 256;
       const count = Math.floor(code / 256);
       if (flags & 8) {
@@ -180,15 +196,15 @@ class SseDriver {
       if (flags & 16) reports.push(() => hub.error("retries-exhausted", `gave up after ${count} reconnect attempts`));
       const state = SSE_STATES[flags >> 5];
       if (state === "reconnecting") {
-        const delay = __sseDelay(this.key);
+        const delay = __sseDelay(this.#key);
         reports.push(() => hub.state(state, count, delay));
       } else if (state !== undefined) {
         reports.push(() => hub.state(state));
       }
       if (state === "closed") {
         reports.push(() => {
-          this.types.clear();
-          hub.release(this.id);
+          this.#types.clear();
+          hub.release(this.#id);
         });
       }
       this.now = state ?? this.now;
@@ -205,10 +221,10 @@ class SseDriver {
         }
       } else if (action === 2) {
         this.#letGo();
-        const gen = this.gen;
-        this.retryTimer = sseTimeout(() => {
-          if (gen === this.gen) this.#step(SSE_CONNECT);
-        }, __sseDelay(this.key));
+        const gen = this.#gen;
+        this.#retryTimer = sseTimeout(() => {
+          if (gen === this.#gen) this.#step(SSE_CONNECT);
+        }, __sseDelay(this.#key));
       } else if (action >= 3) {
         // Stop, or suspend until resumed.
         this.#letGo();
@@ -228,24 +244,24 @@ class SseDriver {
 
   // Lets go of the connection and its timers, keeping what its events told.
   #letGo() {
-    if (this.conn !== null) {
+    if (this.#conn !== null) {
       this.#catchUp();
-      this.hub.end();
-      this.conn.close();
-      this.conn = null;
+      this.#hub.end();
+      this.#conn.close();
+      this.#conn = null;
     }
-    this.gen += 1;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.idleTimer);
-    this.retryTimer = this.idleTimer = undefined;
+    this.#gen += 1;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#idleTimer);
+    this.#retryTimer = this.#idleTimer = undefined;
   }
 
   // Types whose last handler was removed (the hub's unsubscribe functions are plain JS,
   // so the driver learns of them when it next asks).
   #prune() {
-    for (let type; (type = this.hub.takeEmptied()) !== undefined; ) {
-      this.types.delete(type);
-      this.conn?.unlisten(type);
+    for (let type; (type = this.#hub.takeEmptied()) !== undefined; ) {
+      this.#types.delete(type);
+      this.#conn?.unlisten(type);
     }
   }
 
@@ -253,12 +269,12 @@ class SseDriver {
   // request cannot be made.
   #open() {
     this.#letGo();
-    const gen = this.gen;
-    this.hub.begin(this.id);
+    const gen = this.#gen;
+    this.#hub.begin(this.#id);
     this.#prune();
-    this.conn = this.fetch === null ? this.#source(gen) : this.#request(gen);
-    this.activity = performance.now();
-    if (this.idleMs > 0) this.idleTimer = this.#idleTimer(gen, this.idleMs);
+    this.#conn = this.#fetch === null ? this.#source(gen) : this.#request(gen);
+    this.#activity = performance.now();
+    if (this.#idleMs > 0) this.#idleTimer = this.#watchIdle(gen, this.#idleMs);
   }
 
   // The browser's own EventSource. It never shows the HTTP status or why a request
@@ -267,17 +283,17 @@ class SseDriver {
   // retry is never used: on the first error the source is closed and the machine
   // decides when to come back.
   #source(gen) {
-    const url = sseResumeUrl(this.url, this.resumeParam, this.id);
+    const url = sseResumeUrl(this.#url, this.#resumeParam, this.#id);
     let source;
     try {
-      source = new EventSource(url, { withCredentials: this.credentials });
+      source = new EventSource(url, { withCredentials: this.#credentials });
     } catch (exception) {
       throw ["invalid", `invalid: EventSource refused ${url}: ${sseMessage(exception)}`];
     }
     let opened = false;
     const control = (event) => {
       // A server event named "open" or "error" is data, for its type's listener.
-      if (event instanceof MessageEvent || gen !== this.gen) return;
+      if (event instanceof MessageEvent || gen !== this.#gen) return;
       if (event.type === "open") {
         opened = true;
         this.#step(SSE_OPENED);
@@ -299,7 +315,7 @@ class SseDriver {
     const conn = {
       listen: (type) => {
         if (listeners.has(type)) return;
-        const listener = this.hub.listener(type);
+        const listener = this.#hub.listener(type);
         listeners.set(type, listener);
         source.addEventListener(type, listener);
       },
@@ -309,14 +325,14 @@ class SseDriver {
       },
       close: () => source.close(),
     };
-    for (const type of this.types) conn.listen(type);
+    for (const type of this.#types) conn.listen(type);
     return conn;
   }
 
   // The fetch transport: js_fetch.js makes the request and reads the body; what the
   // response and its bytes mean is Rust's.
   #request(gen) {
-    const live = () => gen === this.gen;
+    const live = () => gen === this.#gen;
     const sink = {
       failed: (message, fatal) => {
         if (!live()) return;
@@ -328,7 +344,7 @@ class SseDriver {
       response: (status, type, retryAfter) => {
         if (!live()) return false;
         const encoder = new TextEncoder();
-        const verdict = __sseResponse(this.key, status, encoder.encode(type), encoder.encode(retryAfter));
+        const verdict = __sseResponse(this.#key, status, encoder.encode(type), encoder.encode(retryAfter));
         if (verdict === 0) {
           this.#step(SSE_OPENED);
           return live();
@@ -348,16 +364,16 @@ class SseDriver {
       chunk: (bytes) => {
         if (!live()) return false;
         // Read the clock only when an idle timer will ask.
-        if (this.idleMs > 0) this.activity = performance.now();
-        const text = __sseChunk(this.key, bytes);
+        if (this.#idleMs > 0) this.#activity = performance.now();
+        const text = __sseChunk(this.#key, bytes);
         let records = __sseRecords();
         const last = records.length - 6;
         const refused = last >= 0 && records[last] === SSE_FAILED_RECORD;
         if (refused) records = records.subarray(0, last);
-        if (records.length > 0) this.hub.batch(text, records);
+        if (records.length > 0) this.#hub.batch(text, records);
         if (!live()) return false;
         if (!refused) return true;
-        const limit = `an event exceeded the limit of ${this.fetch.size} bytes`;
+        const limit = `an event exceeded the limit of ${this.#fetch.size} bytes`;
         this.#fail(SSE_FAILED_HERE, "network", `network: event stream: ${limit}; reconnecting`);
         return false;
       },
@@ -365,24 +381,24 @@ class SseDriver {
         if (live()) this.#fail(SSE_ENDED, "network", "network: the server ended the stream");
       },
     };
-    const { method, body, headers, makeHeaders } = this.fetch;
+    const { method, body, headers, makeHeaders } = this.#fetch;
     // The real Last-Event-ID header; the URL stays as given.
-    const from = this.resumeParam === undefined ? undefined : this.id;
-    const abort = sseOpenStream(this.url, method, body, headers, makeHeaders, from, this.credentials, sink);
+    const from = this.#resumeParam === undefined ? undefined : this.#id;
+    const abort = sseOpenStream(this.#url, method, body, headers, makeHeaders, from, this.#credentials, sink);
     // Every event type arrives anyway: Rust hands over those with handlers.
     return { listen() {}, unlisten() {}, close: abort };
   }
 
-  #idleTimer(gen, after) {
+  #watchIdle(gen, after) {
     return sseTimeout(() => {
-      if (gen !== this.gen) return;
-      const last = Math.max(this.hub.lastEventAt() ?? 0, this.activity);
+      if (gen !== this.#gen) return;
+      const last = Math.max(this.#hub.lastEventAt() ?? 0, this.#activity);
       const quiet = performance.now() - last;
-      if (quiet < this.idleMs) {
-        this.idleTimer = this.#idleTimer(gen, this.idleMs - quiet);
+      if (quiet < this.#idleMs) {
+        this.#idleTimer = this.#watchIdle(gen, this.#idleMs - quiet);
         return;
       }
-      this.#fail(SSE_RETRYABLE, "idle", `nothing arrived for ${Math.floor(this.idleMs)} ms`);
+      this.#fail(SSE_RETRYABLE, "idle", `nothing arrived for ${Math.floor(this.#idleMs)} ms`);
     }, after);
   }
 
@@ -400,19 +416,19 @@ class SseDriver {
     const types = document ? ["online", "pagehide", "pageshow"] : ["online"];
     document?.addEventListener("visibilitychange", listener);
     for (const type of types) globalThis.addEventListener(type, listener);
-    this.page = () => {
+    this.#page = () => {
       document?.removeEventListener("visibilitychange", listener);
       for (const type of types) globalThis.removeEventListener(type, listener);
     };
   }
 
   #stopListeningToPage() {
-    this.page?.();
-    this.page = null;
+    this.#page?.();
+    this.#page = null;
   }
 
   #onPage(event) {
-    if (this.standingBy) return;
+    if (this.#standingBy) return;
     if (event === "online") {
       this.#step(SSE_WAKE);
     } else if (event === "hidden") {
@@ -432,23 +448,23 @@ class SseDriver {
 
   // Whether no page the connection serves is visible.
   #unseen() {
-    return sseHidden() && !this.elsewhere;
+    return sseHidden() && !this.#elsewhere;
   }
 
   // Starts the pause timer if the client pauses when hidden, no page it serves is
   // visible, it is neither paused nor closed, and the timer is not already running.
   #startPauseTimer() {
-    if (this.pauseMs < 0 || this.now === "paused" || this.now === "closed") return;
-    if (this.pauseTimer !== undefined || !this.#unseen()) return;
-    this.pauseTimer = sseTimeout(() => {
-      this.pauseTimer = undefined;
+    if (this.#pauseMs < 0 || this.now === "paused" || this.now === "closed") return;
+    if (this.#pauseTimer !== undefined || !this.#unseen()) return;
+    this.#pauseTimer = sseTimeout(() => {
+      this.#pauseTimer = undefined;
       // Never paused while visible.
       if (this.#unseen()) this.#step(SSE_PAUSE);
-    }, this.pauseMs);
+    }, this.#pauseMs);
   }
 
   #stopPauseTimer() {
-    clearTimeout(this.pauseTimer);
-    this.pauseTimer = undefined;
+    clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
   }
 }
