@@ -102,11 +102,16 @@ pub(crate) fn retry_after(
 ) -> Option<Duration> {
     let value = value.trim_ascii();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // More digits than a u64 holds means "a very long time": saturate.
+        // More digits than a u64 holds means "a very long time": saturate. (Compared
+        // first rather than multiplied with an overflow check, which wasm32 does in
+        // 128 bits, through a helper of a few hundred bytes.)
+        const MOST: u64 = (u64::MAX - 9) / 10;
         let seconds = value.bytes().fold(0u64, |seconds, digit| {
-            seconds
-                .saturating_mul(10)
-                .saturating_add(u64::from(digit - b'0'))
+            if seconds > MOST {
+                u64::MAX
+            } else {
+                seconds * 10 + u64::from(digit - b'0')
+            }
         });
         return Some(Duration::from_secs(seconds));
     }
