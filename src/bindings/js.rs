@@ -341,13 +341,12 @@ fn effects_code(effects: Effects) -> f64 {
 
 /// One input for client `key`'s machine; returns what it asks for (see
 /// [`effects_code`]). `delivered`: the connection delivered an event since the last
-/// step. `now` is `performance.now()`; `random` a draw from `[0, 1)` for jitter. A
+/// step (every event of a fetch batch is in its records, which the hub counts). `now` is `performance.now()`; `random` a draw from `[0, 1)` for jitter. A
 /// closed client's machine is let go of as it closes; it answers 0 from then on.
 #[wasm_bindgen(js_name = __sseStep, skip_typescript)]
 pub fn step(key: u32, input: u8, delivered: bool, now: f64, random: f64) -> f64 {
     let now = millis(now);
-    let code = with_running(key, |client| {
-        let delivered = client.stream.take_delivered() | delivered;
+    let stepped = with_running(key, |client| {
         let machine = &mut client.machine;
         if delivered {
             machine.event();
@@ -377,11 +376,16 @@ pub fn step(key: u32, input: u8, delivered: bool, now: f64, random: f64) -> f64 
                 machine.failed(failure, now, random)
             }
         };
-        effects_code(effects)
+        (
+            effects_code(effects),
+            machine.state() == ConnectionState::Closed,
+        )
     });
-    let code = code.unwrap_or(0.0);
-    if code % 8.0 == 3.0 {
-        // Stopped: nothing of the client stays in wasm's memory.
+    let Some((code, closed)) = stepped else {
+        return 0.0;
+    };
+    if closed {
+        // Nothing of a closed client stays in wasm's memory.
         RUNNING.with(|running| running.borrow_mut().retain(|client| client.key != key));
     }
     code
@@ -422,10 +426,10 @@ pub fn response(key: u32, status: u16, content_type: &[u8], retry_after: &[u8]) 
     verdict as u8
 }
 
-/// The next bytes of client `key`'s fetch body: returns the text of its batch (the data
-/// and ids of its events); `__sseRecords` then says where each is. A last record whose
-/// slot is `FAILED_RECORD` says the parser refused the stream (the driver steps with
-/// `FAILED_HERE` once the events before it are delivered).
+/// The next bytes of client `key`'s fetch body: returns the text of its batch (the
+/// types, data and ids of its events); `__sseRecords` then says where each is. A last
+/// record whose type is `FAILED_RECORD` says the parser refused the stream (the driver
+/// steps with `FAILED_HERE` once the events before it are delivered).
 #[wasm_bindgen(js_name = __sseChunk, skip_typescript)]
 pub fn chunk(key: u32, bytes: &[u8]) -> String {
     with_running(key, |client| {

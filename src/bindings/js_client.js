@@ -29,7 +29,7 @@ const sseLeave = (hub, link) => {
   share.leave();
   share.now = "closed";
   if (link.driver !== null) {
-    link.driver?.close();
+    link.driver.close();
   } else {
     hub.state("closed");
     hub.release(hub.lastEventId);

@@ -32,9 +32,6 @@ pub(super) struct Stream {
     reader: StreamReader,
     max_event_size: usize,
     batch: Batch,
-    /// An event arrived since the machine last heard (of any type: the batch carries
-    /// only those with handlers).
-    delivered: bool,
 }
 
 impl Stream {
@@ -43,13 +40,7 @@ impl Stream {
             reader: StreamReader::new(max_event_size),
             max_event_size,
             batch: Batch::default(),
-            delivered: false,
         }
-    }
-
-    /// Whether an event arrived since the last call.
-    pub(super) fn take_delivered(&mut self) -> bool {
-        std::mem::take(&mut self.delivered)
     }
 
     /// A new response: its bytes start a stream of their own.
@@ -61,18 +52,10 @@ impl Stream {
     /// Parses `bytes` into the batch; a server's `retry:` goes to `on_retry`. A stream
     /// the parser refuses ends the batch with a `FAILED_RECORD`, and is `false`.
     pub(super) fn chunk(&mut self, bytes: &[u8], mut on_retry: impl FnMut(Duration)) -> bool {
-        let Stream {
-            reader,
-            batch,
-            delivered,
-            ..
-        } = self;
+        let Stream { reader, batch, .. } = self;
         let mut report = |signal: Signal<'_>| {
             match signal {
-                Signal::Event(event) => {
-                    *delivered = true;
-                    batch.event(event);
-                }
+                Signal::Event(event) => batch.event(event),
                 Signal::Id(id) => batch.id(id),
                 Signal::Retry(retry) => on_retry(retry),
                 _ => {}
@@ -256,11 +239,9 @@ mod tests {
     }
 
     #[test]
-    fn events_count_as_delivered_once_and_a_restart_forgets_the_id() {
+    fn a_restart_forgets_the_id() {
         let mut stream = Stream::new(1024);
         assert!(stream.chunk(b"id: 1\ndata: a\n\n", |_| {}));
-        assert!(stream.take_delivered());
-        assert!(!stream.take_delivered());
         stream.take_text();
         take_records();
         stream.restart();
