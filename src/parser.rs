@@ -136,6 +136,9 @@ pub struct Parser {
     dispatched_id: bool,
     /// Whether an `id:` line has come since the last dispatch, into the other slot.
     id_pending: bool,
+    /// Whether a blank line has committed an id since the last event was handed over:
+    /// the last event id moved (or was set again) with no event to carry it.
+    id_without_event: bool,
     failed: bool,
 }
 
@@ -169,6 +172,7 @@ impl Parser {
             ids: [None, None],
             dispatched_id: false,
             id_pending: false,
+            id_without_event: false,
             failed: false,
         }
     }
@@ -185,6 +189,17 @@ impl Parser {
     /// standard treats as "send no header".
     pub fn last_event_id(&self) -> Option<&str> {
         self.ids[usize::from(self.dispatched_id)].as_deref()
+    }
+
+    /// The last event id if a blank line has committed an id since the last event was
+    /// handed over (an `id:` with no data: no event carries it), once: the flag is
+    /// cleared. A transport reports it so that a reconnect resumes from it; the id may
+    /// equal the last event's (an `id:` sent again).
+    pub(crate) fn take_id_without_event(&mut self) -> Option<&str> {
+        if !std::mem::take(&mut self.id_without_event) {
+            return None;
+        }
+        self.last_event_id()
     }
 
     /// The standard's "last event ID buffer": the latest `id:` field, dispatched or
@@ -252,6 +267,7 @@ impl Parser {
         self.data_len = 0;
         self.event_type.clear();
         self.id_pending = false;
+        self.id_without_event = false;
         self.failed = false;
     }
 
@@ -484,13 +500,16 @@ impl Parser {
     {
         // The id is committed by every blank line, before the check for data: an
         // `id:` alone in an event moves the last event id without an event.
-        if self.id_pending {
+        let committed = self.id_pending;
+        if committed {
             self.id_pending = false;
             self.dispatched_id = !self.dispatched_id;
         }
         let dispatched = usize::from(self.dispatched_id);
         // The strip drops the LF that the last `data:` line appended.
-        if let Some(data) = borrowed.or_else(|| self.data.strip_suffix('\n')) {
+        let data = borrowed.or_else(|| self.data.strip_suffix('\n'));
+        self.id_without_event = data.is_none() && (committed || self.id_without_event);
+        if let Some(data) = data {
             let event_type = if self.event_type.is_empty() {
                 "message"
             } else {
@@ -1024,6 +1043,66 @@ mod tests {
     /// The buffers a limit is meant to bound.
     fn buffered(parser: &Parser) -> usize {
         parser.line.capacity() + parser.data.capacity() + parser.event_type.capacity()
+    }
+
+    /// The ids each chunk leaves for a transport to report: an id committed with no
+    /// event after it, once.
+    fn ids_without_events(chunks: &[&str]) -> Vec<Option<String>> {
+        let mut parser = Parser::new();
+        chunks
+            .iter()
+            .map(|chunk| {
+                parser.feed(chunk.as_bytes(), |_| {}).unwrap();
+                parser.take_id_without_event().map(str::to_owned)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_id_committed_without_an_event_is_taken_once() {
+        let some = |id: &str| Some(id.to_owned());
+        assert_eq!(
+            ids_without_events(&[
+                "id: 1\ndata: a\n\n",
+                "id: 2\n\n",
+                "",
+                "id: 3\n\ndata: b\n\n",
+                "id: 4\n\nid: 5\n",
+                "\n",
+                "id\n\n",
+                "id: 6\ndata: c\n",
+                "\n",
+                "id: 6\n\n",
+            ]),
+            [
+                // An event carries its id.
+                None,
+                some("2"),
+                // Taken already.
+                None,
+                // An event after the id carries it: `b` has id 3.
+                None,
+                // Only the dispatched id counts: 5 is pending until its blank line.
+                some("4"),
+                some("5"),
+                // An empty id resets the last event id, with no event.
+                some(""),
+                // The event is not dispatched yet, and the id is not committed.
+                None,
+                None,
+                // The same id again is still a commit without an event.
+                some("6"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_stream_forgets_an_id_not_taken() {
+        let mut parser = Parser::new();
+        parser.feed(b"id: 1\n\n", |_| {}).unwrap();
+        parser.finish();
+        assert_eq!(parser.take_id_without_event(), None);
+        assert_eq!(parser.last_event_id(), Some("1"));
     }
 
     #[test]

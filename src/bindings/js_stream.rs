@@ -132,8 +132,11 @@ impl Batch {
             .extend_from_slice(&[type_start, type_end, data_start, data_end, id_start, id_end]);
     }
 
-    /// The id moved without an event.
+    /// An id committed without an event: a record when it moved.
     fn id(&mut self, id: &str) {
+        if self.id.as_deref() == Some(id) {
+            return;
+        }
         keep_id(&mut self.id, Some(id));
         let (id_start, id_end) = self.push(id);
         self.records

@@ -72,8 +72,8 @@ pub(crate) enum Signal<'a> {
     Opened,
     /// The fetch transport parsed an event (borrowed from the parser).
     Event(ParsedEvent<'a>),
-    /// The server committed a new last event id without an event (`id:` then a blank
-    /// line with no data).
+    /// The server committed a last event id without an event (`id:` then a blank line
+    /// with no data): the id to resume from, which may be the one the last event had.
     Id(&'a str),
     /// The events of the current chunk are all parsed.
     ChunkEnd,

@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use crate::delivery::keep_id;
 use crate::event::SseError;
 use crate::machine::{Failure, FailureClass};
 use crate::parser::{Item, ParseError, Parser};
@@ -50,15 +49,12 @@ impl Stop {
 /// One response body on its way to signals.
 pub(crate) struct StreamReader {
     parser: Parser,
-    /// The id of the last event handed over, to spot an id set without an event.
-    event_id: Option<String>,
 }
 
 impl StreamReader {
     pub(crate) fn new(max_event_size: usize) -> StreamReader {
         StreamReader {
             parser: Parser::with_max_event_size(max_event_size),
-            event_id: None,
         }
     }
 
@@ -108,17 +104,13 @@ impl StreamReader {
         report: &mut dyn FnMut(Signal<'_>) -> Result<(), Stop>,
     ) -> Result<Result<(), ParseError>, Stop> {
         report(Signal::Activity)?;
-        let event_id = &mut self.event_id;
         let mut outcome = Ok(());
         let fed = self.parser.feed(chunk, |item| {
             if outcome.is_err() {
                 return;
             }
             let signal = match item {
-                Item::Event(event) => {
-                    keep_id(event_id, event.last_event_id);
-                    Signal::Event(event)
-                }
+                Item::Event(event) => Signal::Event(event),
                 Item::Retry(ms) => Signal::Retry(Duration::from_millis(ms)),
                 Item::Comment(_) => return,
             };
@@ -131,11 +123,8 @@ impl StreamReader {
         // An `id:` committed by a blank line with no data is no event, but it is the
         // id to resume from. Ids only move on in stream order, so reporting it after
         // the chunk's events keeps that order.
-        if let Some(id) = self.parser.last_event_id() {
-            if self.event_id.as_deref() != Some(id) {
-                keep_id(&mut self.event_id, Some(id));
-                report(Signal::Id(id))?;
-            }
+        if let Some(id) = self.parser.take_id_without_event() {
+            report(Signal::Id(id))?;
         }
         report(Signal::ChunkEnd).map(Ok)
     }
