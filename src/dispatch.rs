@@ -115,6 +115,9 @@ impl<T> Snapshot<T> {
 
 type Handlers<H> = HandlerList<RefCell<Box<H>>>;
 
+/// The handlers of one event type as a delivery began.
+pub(crate) type EventHandlers = Snapshot<RefCell<Box<EventHandler>>>;
+
 /// What removing a handler changed.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Removed {
@@ -201,11 +204,6 @@ impl Registry {
             .map(|(_, list)| list)
     }
 
-    /// Whether any handler listens for this event type.
-    pub(crate) fn has_event_handlers(&self, event_type: &str) -> bool {
-        self.handlers(event_type).is_some()
-    }
-
     /// Every event type with at least one handler.
     pub(crate) fn event_types(&self) -> Vec<String> {
         self.events
@@ -239,13 +237,29 @@ impl Dispatcher {
     /// Delivers an event now, or after the delivery in progress when called from a
     /// handler (then as a copy).
     pub(crate) fn deliver_event(&self, event: &Incoming<'_>) {
+        let handlers = self.event_handlers(event.event_type);
+        self.deliver_event_to(handlers, event);
+    }
+
+    /// The handlers an event of `event_type` would go to now; `None` when it has none.
+    pub(crate) fn event_handlers(&self, event_type: &str) -> Option<EventHandlers> {
+        let registry = self.registry.borrow();
+        registry.handlers(event_type).map(HandlerList::snapshot)
+    }
+
+    /// [`deliver_event`](Self::deliver_event) to handlers looked up already (by a
+    /// caller that first asked whether the event has any). A delivery that has to wait
+    /// looks them up again when it runs.
+    pub(crate) fn deliver_event_to(&self, handlers: Option<EventHandlers>, event: &Incoming<'_>) {
         if self.draining.replace(true) {
             self.queue
                 .borrow_mut()
                 .push_back(Queued::Event(event.to_event()));
             return;
         }
-        self.run_event(event);
+        if let Some(handlers) = handlers {
+            self.run_handlers(&handlers, event);
+        }
         self.drain();
     }
 
@@ -271,18 +285,17 @@ impl Dispatcher {
     }
 
     fn run_event(&self, event: &Incoming<'_>) {
-        let snapshot = self
-            .registry
-            .borrow()
-            .handlers(event.event_type)
-            .map(HandlerList::snapshot);
-        if let Some(snapshot) = snapshot {
-            snapshot.for_each_active(|handler| {
-                if let Err(error) = (handler.borrow_mut())(event) {
-                    self.queue.borrow_mut().push_back(Queued::Error(error));
-                }
-            });
+        if let Some(handlers) = self.event_handlers(event.event_type) {
+            self.run_handlers(&handlers, event);
         }
+    }
+
+    fn run_handlers(&self, handlers: &EventHandlers, event: &Incoming<'_>) {
+        handlers.for_each_active(|handler| {
+            if let Err(error) = (handler.borrow_mut())(event) {
+                self.queue.borrow_mut().push_back(Queued::Error(error));
+            }
+        });
     }
 
     fn run(&self, delivery: Queued) {
@@ -409,7 +422,7 @@ mod tests {
         assert_eq!(registry.remove(a), Removed::Handler);
         assert_eq!(registry.remove(a), Removed::Nothing);
         assert_eq!(registry.remove(b), Removed::LastOfType("tick".into()));
-        assert!(!registry.has_event_handlers("tick"));
+        assert!(registry.handlers("tick").is_none());
         assert!(registry.event_types().is_empty());
     }
 

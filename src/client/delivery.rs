@@ -12,7 +12,7 @@ use web_sys::MessageEvent;
 
 use super::driver::Driver;
 use crate::delivery::{keep_id, Delivery, EndVerdict, NativeListener, Progress, StreamEnd};
-use crate::dispatch::{Dispatcher, Incoming, Queued};
+use crate::dispatch::{Dispatcher, EventHandlers, Incoming, Queued};
 use crate::event::{ConnectionState, SseError};
 use crate::parser::ParsedEvent;
 use crate::runtime::Tracked;
@@ -108,15 +108,15 @@ impl RustDelivery {
         self.end.event_types().any(|watched| watched == event_type)
     }
 
-    /// Hands `incoming` to the handlers unless it ends the stream, and closes the
-    /// client at the end (after delivering it when its type is the end).
-    fn deliver_or_end(&self, incoming: &Incoming<'_>) {
+    /// Hands `incoming` to `handlers` (its type's) unless it ends the stream, and
+    /// closes the client at the end (after delivering it when its type is the end).
+    fn deliver_or_end(&self, handlers: Option<EventHandlers>, incoming: &Incoming<'_>) {
         let verdict = self.end.verdict(incoming.event_type, incoming.data);
         if verdict != EndVerdict::Close {
             #[cfg(feature = "share")]
             self.relay
                 .event(incoming.event_type, incoming.data, incoming.last_event_id);
-            self.dispatcher.deliver_event(incoming);
+            self.dispatcher.deliver_event_to(handlers, incoming);
         }
         if verdict != EndVerdict::GoOn {
             let driver = self.driver.borrow().upgrade();
@@ -144,11 +144,15 @@ impl RustDelivery {
                 self.connection.borrow().resume_from.clone()
             }
         };
-        self.deliver_or_end(&Incoming {
-            event_type,
-            data: &data,
-            last_event_id: &last_event_id,
-        });
+        let handlers = self.dispatcher.event_handlers(event_type);
+        self.deliver_or_end(
+            handlers,
+            &Incoming {
+                event_type,
+                data: &data,
+                last_event_id: &last_event_id,
+            },
+        );
     }
 }
 
@@ -233,24 +237,22 @@ impl Delivery for RustDelivery {
         let relaying = self.relay.active();
         #[cfg(not(feature = "share"))]
         let relaying = false;
-        if !relaying
-            && !self.watches(event.event_type)
-            && !self
-                .dispatcher
-                .registry()
-                .has_event_handlers(event.event_type)
-        {
+        let handlers = self.dispatcher.event_handlers(event.event_type);
+        if handlers.is_none() && !relaying && !self.watches(event.event_type) {
             return;
         }
         let last_event_id = || match event.last_event_id {
             Some(id) => id.to_owned(),
             None => self.connection.borrow().resume_from.clone(),
         };
-        self.deliver_or_end(&Incoming {
-            event_type: event.event_type,
-            data: event.data,
-            last_event_id: &last_event_id,
-        });
+        self.deliver_or_end(
+            handlers,
+            &Incoming {
+                event_type: event.event_type,
+                data: event.data,
+                last_event_id: &last_event_id,
+            },
+        );
     }
 
     fn parsed_id(&self, id: &str) {
