@@ -140,14 +140,14 @@ impl StreamEnd {
 }
 
 /// Keeps a copy of `id` in `slot`, reusing its buffer: ids change with almost every
-/// event of a stream that sends them, and this copies without allocating.
+/// event of a stream that sends them, and this copies without allocating (nor
+/// comparing first: in wasm a comparison is a call to `memcmp`, which costs more than
+/// copying the few bytes of an id).
 pub(crate) fn keep_id(slot: &mut Option<String>, id: Option<&str>) {
     match (slot.as_mut(), id) {
         (Some(kept), Some(id)) => {
-            if kept != id {
-                kept.clear();
-                kept.push_str(id);
-            }
+            kept.clear();
+            kept.push_str(id);
         }
         (_, id) => *slot = id.map(str::to_owned),
     }
