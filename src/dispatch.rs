@@ -235,7 +235,9 @@ impl Dispatcher {
     }
 
     /// Delivers an event now, or after the delivery in progress when called from a
-    /// handler (then as a copy).
+    /// handler (then as a copy). (A connection's own events go through
+    /// [`deliver_event_to`](Self::deliver_event_to).)
+    #[cfg(any(test, feature = "share"))]
     pub(crate) fn deliver_event(&self, event: &Incoming<'_>) {
         let handlers = self.event_handlers(event.event_type);
         self.deliver_event_to(handlers, event);
