@@ -445,9 +445,12 @@ async fn close_aborts_the_request() {
     let (seqs, _s) = record_seqs(&client, "message");
     wait_for("an event", ms(5000), || seqs.len() >= 1).await;
     client.close();
-    let stats = wait_for_stats("the server to see the close", &session, ms(5000), |stats| {
-        stats.open == 0
-    })
+    let stats = wait_for_stats(
+        "the server to see the close",
+        &session,
+        CLOSE_SEEN_WITHIN,
+        |stats| stats.open == 0,
+    )
     .await;
     assert_eq!(stats.connections.len(), 1);
     let at_close = seqs.len();

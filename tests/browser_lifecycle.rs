@@ -30,7 +30,7 @@ async fn close_stops_every_request_and_reports_closed_once() {
     wait_for_stats(
         "the server to see the stream closed",
         &session,
-        ms(3000),
+        CLOSE_SEEN_WITHIN,
         |stats| stats.open == 0,
     )
     .await;
@@ -91,7 +91,7 @@ async fn dropping_the_last_handle_closes_the_connection() {
     wait_for_stats(
         "the server to see the stream closed",
         &session,
-        ms(3000),
+        CLOSE_SEEN_WITHIN,
         |stats| stats.open == 0,
     )
     .await;
@@ -240,9 +240,12 @@ async fn ended_stream(
         client.state() == ConnectionState::Closed
     })
     .await;
-    let stats = wait_for_stats("the stream to close", &session, ms(3000), |stats| {
-        stats.open == 0
-    })
+    let stats = wait_for_stats(
+        "the stream to close",
+        &session,
+        CLOSE_SEEN_WITHIN,
+        |stats| stats.open == 0,
+    )
     .await;
     sleep_ms(300).await;
     (seen.get(), watch, stats)
@@ -447,7 +450,7 @@ async fn pause_when_hidden_pauses_a_hidden_page_and_resumes_from_the_last_id() {
     wait_for_stats(
         "the server to see the stream closed",
         &session,
-        ms(3000),
+        CLOSE_SEEN_WITHIN,
         |stats| stats.open == 0,
     )
     .await;
@@ -568,9 +571,12 @@ async fn the_back_forward_cache_closes_the_connection_and_a_restore_resumes() {
         page_event("pagehide", true);
         assert_eq!(client.state(), ConnectionState::Paused, "{transport:?}");
         let frozen_at = client.last_event_id();
-        wait_for_stats("the stream to close", &session, ms(3000), |stats| {
-            stats.open == 0
-        })
+        wait_for_stats(
+            "the stream to close",
+            &session,
+            CLOSE_SEEN_WITHIN,
+            |stats| stats.open == 0,
+        )
         .await;
         page_event("pageshow", true);
         wait_for("all forty events", ms(8000), || seqs.len() == 40).await;

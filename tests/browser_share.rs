@@ -172,9 +172,12 @@ async fn the_back_forward_cache_stands_a_leader_by_and_a_restored_page_shares_ag
         "out of the share while cached"
     );
     assert_eq!(first.state(), ConnectionState::Paused);
-    wait_for_stats("the stream to close", &session, ms(3000), |stats| {
-        stats.open == 0
-    })
+    wait_for_stats(
+        "the stream to close",
+        &session,
+        CLOSE_SEEN_WITHIN,
+        |stats| stats.open == 0,
+    )
     .await;
 
     page_event("pageshow", true);

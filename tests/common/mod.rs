@@ -180,6 +180,12 @@ pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> boo
     }
 }
 
+/// How long the server may take to see a connection the client let go of. Chromium
+/// keeps the socket of a cancelled response that has not ended for up to 5 s, to drain
+/// it for reuse, when the cancel comes between two of its reads: then a closed client's
+/// stream stays open on the server that long.
+pub const CLOSE_SEEN_WITHIN: Duration = Duration::from_secs(8);
+
 /// Like [`wait_for`] for a condition that needs the server's stats.
 pub async fn wait_for_stats<F>(what: &str, session: &str, limit: Duration, mut done: F) -> Stats
 where
