@@ -252,14 +252,17 @@ class SseHub {
     const conn = this.conn;
     conn.last = event;
     conn.delivered = true;
-    const end = this.stops(entry, event.data);
+    // Read once: each read of `data` is a call into Blink that makes the string anew
+    // (about 80 ns, 2 % of what the browser spends on an event).
+    const data = event.data;
+    const end = this.stops(entry, data);
     if (end === false) {
       this.close();
       return;
     }
-    if (this.relay !== null) this.relay.event(entry.type, event.data, this.sourceId(event));
+    if (this.relay !== null) this.relay.event(entry.type, data, this.sourceId(event));
     if (end) {
-      if (entry.list.items.length > 0) this.deliver(entry, event.data, this.sourceId(event));
+      if (entry.list.items.length > 0) this.deliver(entry, data, this.sourceId(event));
       this.close();
       return;
     }
@@ -269,7 +272,7 @@ class SseHub {
     // the driver asks). It is a plain property of the object, as the contract's
     // SseEvent always had: a lazy getter would cost V8 more (an object literal with an
     // accessor takes its slow path) than Blink's string for the id does.
-    this.deliver(entry, event.data, list.seeing === 0 ? undefined : this.sourceId(event));
+    this.deliver(entry, data, list.seeing === 0 ? undefined : this.sourceId(event));
   }
 
   // An event another client of the share received: handed over like one of our own
