@@ -252,8 +252,8 @@ class SseHub {
     const conn = this.conn;
     conn.last = event;
     conn.delivered = true;
-    // Read once: each read of `data` is a call into Blink that makes the string anew
-    // (about 80 ns, 2 % of what the browser spends on an event).
+    // Read once: each read of `data` is a call into Blink (about 80 ns, 2 % of what the
+    // browser spends on an event), where a local costs next to nothing.
     const data = event.data;
     const end = this.stops(entry, data);
     if (end === false) {
