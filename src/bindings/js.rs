@@ -341,8 +341,9 @@ fn effects_code(effects: Effects) -> f64 {
 
 /// One input for client `key`'s machine; returns what it asks for (see
 /// [`effects_code`]). `delivered`: the connection delivered an event since the last
-/// step (every event of a fetch batch is in its records, which the hub counts). `now` is `performance.now()`; `random` a draw from `[0, 1)` for jitter. A
-/// closed client's machine is let go of as it closes; it answers 0 from then on.
+/// step (every event of a fetch batch is in its records, which the hub counts). `now`
+/// is `performance.now()`; `random` a draw from `[0, 1)` for jitter. A closed client's
+/// machine is let go of as it closes; it answers 0 from then on.
 #[wasm_bindgen(js_name = __sseStep, skip_typescript)]
 pub fn step(key: u32, input: u8, delivered: bool, now: f64, random: f64) -> f64 {
     let now = millis(now);
@@ -470,6 +471,12 @@ mod tests {
         key
     }
 
+    /// One step with no event delivered since the last and a jitter draw of 0.5, read
+    /// as `js_driver.js` reads it.
+    fn stepped(key: u32, input: u8, now: f64) -> (u8, bool, bool, u8, u32) {
+        read(step(key, input, false, now, 0.5))
+    }
+
     /// `code`'s action, error bits, state and count, as `js_driver.js` reads them.
     fn read(code: f64) -> (u8, bool, bool, u8, u32) {
         let flags = (code % 256.0) as u8;
@@ -486,35 +493,19 @@ mod tests {
     #[test]
     fn a_lost_stream_reports_its_error_then_reconnecting_with_attempt_and_delay() {
         let key = client(-1.0);
-        assert_eq!(
-            read(step(key, OPENED, false, 0.0, 0.5)),
-            (0, false, false, 2, 0)
-        );
-        let lost = step(key, FAILED + 1, false, 10.0, 0.5);
-        assert_eq!(read(lost), (2, true, false, 3, 1));
+        assert_eq!(stepped(key, OPENED, 0.0), (0, false, false, 2, 0));
+        assert_eq!(stepped(key, FAILED + 1, 10.0), (2, true, false, 3, 1));
         assert_eq!(delay(key), 100.0);
-        assert_eq!(
-            read(step(key, CONNECT, false, 110.0, 0.5)),
-            (1, false, false, 1, 0)
-        );
-        assert_eq!(
-            read(step(key, CLOSE, false, 120.0, 0.5)),
-            (3, false, false, 5, 0)
-        );
+        assert_eq!(stepped(key, CONNECT, 110.0), (1, false, false, 1, 0));
+        assert_eq!(stepped(key, CLOSE, 120.0), (3, false, false, 5, 0));
     }
 
     #[test]
     fn exhaustion_reports_the_attempts_closes_and_lets_go_of_the_client() {
         let key = client(1.0);
-        assert_eq!(
-            read(step(key, FAILED, false, 0.0, 0.5)),
-            (2, true, false, 3, 1)
-        );
+        assert_eq!(stepped(key, FAILED, 0.0), (2, true, false, 3, 1));
         step(key, CONNECT, false, 100.0, 0.5);
-        assert_eq!(
-            read(step(key, FAILED, false, 200.0, 0.5)),
-            (3, true, true, 5, 1)
-        );
+        assert_eq!(stepped(key, FAILED, 200.0), (3, true, true, 5, 1));
         // Closed: nothing of it is left, and it answers nothing.
         assert_eq!(step(key, RECONNECT, false, 300.0, 0.5), 0.0);
         assert!(with_running(key, |_| ()).is_none());
@@ -523,22 +514,10 @@ mod tests {
     #[test]
     fn a_fatal_failure_closes_and_pause_and_resume_suspend_and_connect() {
         let key = client(-1.0);
-        assert_eq!(
-            read(step(key, PAUSE, false, 0.0, 0.5)),
-            (4, false, false, 4, 0)
-        );
-        assert_eq!(
-            read(step(key, WAKE, false, 0.0, 0.5)),
-            (0, false, false, 0, 0)
-        );
-        assert_eq!(
-            read(step(key, RESUME, false, 0.0, 0.5)),
-            (1, false, false, 1, 0)
-        );
-        assert_eq!(
-            read(step(key, FAILED + 2, false, 0.0, 0.5)),
-            (3, true, false, 5, 0)
-        );
+        assert_eq!(stepped(key, PAUSE, 0.0), (4, false, false, 4, 0));
+        assert_eq!(stepped(key, WAKE, 0.0), (0, false, false, 0, 0));
+        assert_eq!(stepped(key, RESUME, 0.0), (1, false, false, 1, 0));
+        assert_eq!(stepped(key, FAILED + 2, 0.0), (3, true, false, 5, 0));
     }
 
     #[test]
@@ -548,10 +527,7 @@ mod tests {
         assert_eq!(response(key, 204, b"", b""), 2);
         assert_eq!(response(key, 404, b"", b"5"), 4);
         assert_eq!(response(key, 503, b"", b"2"), 3);
-        assert_eq!(
-            read(step(key, FAILED_HERE, false, 0.0, 0.5)),
-            (2, true, false, 3, 1)
-        );
+        assert_eq!(stepped(key, FAILED_HERE, 0.0), (2, true, false, 3, 1));
         assert_eq!(delay(key), 2000.0);
         assert_eq!(
             response(key, 200, b"text/event-stream; charset=utf-8", b""),
@@ -570,10 +546,7 @@ mod tests {
         );
         assert_eq!(text, "");
         assert_eq!(records()[0], u32::MAX - 1);
-        assert_eq!(
-            read(step(key, FAILED_HERE, false, 0.0, 0.5)),
-            (2, true, false, 3, 1)
-        );
+        assert_eq!(stepped(key, FAILED_HERE, 0.0), (2, true, false, 3, 1));
     }
 
     #[test]

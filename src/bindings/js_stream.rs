@@ -11,7 +11,8 @@ use crate::parser::ParsedEvent;
 use crate::transport::fetch::StreamReader;
 use crate::transport::Signal;
 
-/// Marks "no slot" and "no id" in a batch record (as in `js_hub.js`).
+/// Marks "no event" (an id set without one) and "no id" in a batch record (as in
+/// `js_hub.js`).
 pub(super) const NONE: u32 = u32::MAX;
 /// The type of a last record that says the parser refused the stream: an event was
 /// larger than `maxEventSize` (as in `js_driver.js`, which says so).
