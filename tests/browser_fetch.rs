@@ -12,6 +12,7 @@ use std::rc::Rc;
 use common::*;
 use serde::Deserialize;
 use sse_wasm::{live_closures, ConnectionState, SseClient, SseError, Transport};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -355,6 +356,87 @@ async fn a_stream_written_one_byte_at_a_time_gives_the_same_events() {
         assert_eq!(whole.0.get(), bytes.0.get());
     }
     assert_eq!(bytes.last_event_id(), "6");
+}
+
+#[wasm_bindgen(inline_js = "
+let byobReads = 0;
+const byobRead = ReadableStreamBYOBReader.prototype.read;
+ReadableStreamBYOBReader.prototype.read = function (view, options) {
+  byobReads++;
+  return byobRead.call(this, view, options);
+};
+export function byob_reads() { return byobReads; }
+const getReader = ReadableStream.prototype.getReader;
+export function refuse_byob_readers(refuse) {
+  ReadableStream.prototype.getReader = refuse
+    ? function (options) {
+        if (options?.mode === 'byob') throw new TypeError('not a byte stream');
+        return getReader.call(this, options);
+      }
+    : getReader;
+}
+")]
+extern "C" {
+    /// How many reads a BYOB reader has made in this page.
+    fn byob_reads() -> u32;
+    /// Makes `getReader({ mode: "byob" })` throw, as it does for a body that is not a
+    /// byte stream (in browsers whose fetch bodies are not), or stops doing so.
+    fn refuse_byob_readers(refuse: bool);
+}
+
+/// Undoes `refuse_byob_readers(true)` when dropped, even if the test fails.
+struct NoByobReaders;
+
+impl NoByobReaders {
+    fn new() -> NoByobReaders {
+        refuse_byob_readers(true);
+        NoByobReaders
+    }
+}
+
+impl Drop for NoByobReaders {
+    fn drop(&mut self) {
+        refuse_byob_readers(false);
+    }
+}
+
+/// 3,000 events of 400 B: several reads' worth of one buffer.
+async fn a_long_stream_arrives_whole_and_in_order(label: &str) {
+    let count = 3000;
+    let client = SseClient::builder(sse_url(&format!(
+        "session={}&count={count}&size=400&then=hold",
+        new_session(label)
+    )))
+    .transport(Transport::Fetch)
+    .connect()
+    .unwrap();
+    let (seqs, _s) = record_seqs(&client, "message");
+    let watch = Watch::new(&client);
+    wait_for("every event", ms(10_000), || seqs.len() >= count).await;
+    client.close();
+    assert_eq!(seqs.get(), (1..=count as u64).collect::<Vec<_>>());
+    assert!(watch.errors.get().is_empty(), "{:?}", watch.errors.get());
+}
+
+/// The body is read into one buffer that each read takes and gives back; bytes that
+/// arrive in one read must not be overwritten by the next before they are parsed.
+#[wasm_bindgen_test]
+async fn a_body_is_read_into_one_buffer_and_a_long_stream_arrives_whole() {
+    let before = byob_reads();
+    a_long_stream_arrives_whole_and_in_order("fetch-byob").await;
+    assert!(
+        byob_reads() - before >= 5,
+        "{} BYOB reads",
+        byob_reads() - before
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_body_that_is_not_a_byte_stream_is_read_with_the_default_reader() {
+    let _refused = NoByobReaders::new();
+    let before = byob_reads();
+    a_long_stream_arrives_whole_and_in_order("fetch-default-reader").await;
+    assert_eq!(byob_reads(), before);
 }
 
 /// LaunchDarkly's sse-contract-tests send one 10 MiB event ("large message in two

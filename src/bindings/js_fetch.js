@@ -6,6 +6,9 @@
 // this file to the package's entry (after js_driver.js, whose sseMessage it uses); it
 // is not a module of its own.
 
+// The most one read of the body brings (as body.rs's READ_BYTES).
+const SSE_READ_BYTES = 262144;
+
 // Starts a request; returns the function that aborts it. `headers` is a flat list of
 // names and values sent first; `makeHeaders`, when given, is called before the request
 // and its record (or the record its promise gives) is sent next.
@@ -75,11 +78,21 @@ async function sseRead(url, method, body, fixed, makeHeaders, lastEventId, withC
     sink.failed("the response has no body to read", false);
     return;
   }
-  const reader = response.body.getReader();
+  // Into one buffer that goes to the stream and back with every read, where the body
+  // is a byte stream: the default reader's new buffer per read costs the page's main
+  // thread more (src/transport/fetch/body.rs, which reads the Rust faces' bodies so).
+  let buffer;
+  let reader;
+  try {
+    reader = response.body.getReader({ mode: "byob" });
+    buffer = new ArrayBuffer(SSE_READ_BYTES);
+  } catch {
+    reader = response.body.getReader();
+  }
   for (;;) {
     let result;
     try {
-      result = await reader.read();
+      result = await (buffer ? reader.read(new Uint8Array(buffer)) : reader.read());
     } catch (exception) {
       if (!signal.aborted) sink.failed(`the stream was lost: ${sseMessage(exception)}`, false);
       return;
@@ -89,6 +102,9 @@ async function sseRead(url, method, body, fixed, makeHeaders, lastEventId, withC
       sink.ended();
       return;
     }
-    if (!sink.chunk(result.value)) return;
+    const bytes = result.value;
+    if (buffer) buffer = bytes.buffer;
+    // `sink.chunk` copies the bytes into wasm before the next read takes them.
+    if (!sink.chunk(bytes)) return;
   }
 }

@@ -839,6 +839,57 @@ test("fetch: a server's retry: field is the least wait before the next request",
   assert.ok(result[0].delayMs >= 400, `delayMs ${result[0].delayMs}`);
 });
 
+// 3,000 events of 400 B: several reads' worth of the buffer the body is read into.
+// `byob: false` makes getReader({ mode: "byob" }) throw, as it does for a body that is
+// not a byte stream (in browsers whose fetch bodies are not).
+async function longFetchStream(browser, byob) {
+  return inPage(
+    browser,
+    async ({ byob }) => {
+      let byobReads = 0;
+      const read = ReadableStreamBYOBReader.prototype.read;
+      ReadableStreamBYOBReader.prototype.read = function (view, options) {
+        byobReads++;
+        return read.call(this, view, options);
+      };
+      if (!byob) {
+        const getReader = ReadableStream.prototype.getReader;
+        ReadableStream.prototype.getReader = function (options) {
+          if (options?.mode === "byob") throw new TypeError("not a byte stream");
+          return getReader.call(this, options);
+        };
+      }
+      const client = new SseClient(`/sse?session=${session("js-long")}&count=3000&size=400&then=hold`, {
+        transport: "fetch",
+      });
+      const seqs = [];
+      const errors = [];
+      client.on("message", (data) => seqs.push(data.seq));
+      client.onError((error) => errors.push(error.message));
+      await until(() => seqs.length >= 3000, "every event");
+      client.close();
+      return { seqs, errors, byobReads };
+    },
+    { byob },
+  );
+}
+
+const oneToThreeThousand = Array.from({ length: 3000 }, (_, i) => i + 1);
+
+test("fetch: the body is read into one buffer, and a stream many reads long arrives whole and in order", async (browser) => {
+  const result = await longFetchStream(browser, true);
+  assert.deepEqual(result.seqs, oneToThreeThousand);
+  assert.deepEqual(result.errors, []);
+  assert.ok(result.byobReads >= 5, `${result.byobReads} BYOB reads`);
+});
+
+test("fetch: a body that is not a byte stream is read with the default reader", async (browser) => {
+  const result = await longFetchStream(browser, false);
+  assert.deepEqual(result.seqs, oneToThreeThousand);
+  assert.deepEqual(result.errors, []);
+  assert.equal(result.byobReads, 0);
+});
+
 await run({
   setup: () => launchChromium(["--js-flags=--expose-gc"]),
   teardown: (browser) => browser && browser.close(),

@@ -13,6 +13,7 @@ use web_sys::Headers;
 use crate::event::SseError;
 use crate::runtime::js_error_message;
 
+mod body;
 mod reader;
 mod task;
 

@@ -6,15 +6,15 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, RequestCache, RequestCredentials,
-    RequestInit, RequestMode, Response,
+    AbortController, Headers, RequestCache, RequestCredentials, RequestInit, RequestMode, Response,
 };
 
+use super::body::BodyReader;
 use super::{Stop, StreamReader};
 use crate::event::SseError;
 use crate::machine::FailureClass;
@@ -152,12 +152,12 @@ impl Task {
                 FailureClass::Retryable,
             ));
         };
-        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let mut reader = BodyReader::new(&body);
         self.report(Signal::Opened)?;
-        self.read(&reader).await
+        self.read(&mut reader).await
     }
 
-    async fn read(&self, reader: &ReadableStreamDefaultReader) -> Result<(), Stop> {
+    async fn read(&self, reader: &mut BodyReader) -> Result<(), Stop> {
         let mut stream = StreamReader::new(self.config.max_event_size);
         let mut chunk = Vec::new();
         let mut report = |signal: Signal<'_>| self.report(signal);
@@ -180,8 +180,9 @@ impl Task {
             if done {
                 return Err(Stop::Failed(stream.ended()));
             }
-            let Ok(bytes) = Reflect::get(&result, &JsValue::from_str("value"))
-                .and_then(|value| value.dyn_into::<Uint8Array>())
+            let Some(bytes) = Reflect::get(&result, &JsValue::from_str("value"))
+                .ok()
+                .and_then(|value| reader.bytes(value))
             else {
                 continue;
             };
