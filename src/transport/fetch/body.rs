@@ -3,7 +3,7 @@
 //! A BYOB ("bring your own buffer") reader reads into one buffer that goes to the
 //! stream and comes back with every read; the default reader makes a new
 //! `ArrayBuffer` for every read. On the bench's stream (13.8 MB) the page's main thread
-//! spent about 17 ms reading it the first way and 29 ms the second (Chromium 1xx, no
+//! spent about 17 ms reading it the first way and 29 ms the second (Chromium 156, no
 //! parsing), and that thread is also the one that parses and runs the handlers. A body
 //! that is not a byte stream (in browsers whose fetch bodies are not) is read with the
 //! default reader. `bindings/js_fetch.js` reads the npm face's bodies the same way.
