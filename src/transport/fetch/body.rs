@@ -32,6 +32,25 @@ extern "C" {
         this: &Stream,
         options: &ReadableStreamGetReaderOptions,
     ) -> Result<ReadableStreamByobReader, JsValue>;
+
+    /// What a read's promise gives, read by its fields' getters (no field name
+    /// crosses from wasm as a string, as it would with `Reflect::get`).
+    type ReadResult;
+
+    #[wasm_bindgen(method, getter)]
+    fn done(this: &ReadResult) -> bool;
+
+    #[wasm_bindgen(method, getter)]
+    fn value(this: &ReadResult) -> JsValue;
+}
+
+/// What one read of the body gave.
+pub(super) enum Read {
+    Bytes(Uint8Array),
+    /// The body ended.
+    Done,
+    /// A value that is not bytes (a body's never is).
+    NotBytes,
 }
 
 pub(super) enum BodyReader {
@@ -67,13 +86,19 @@ impl BodyReader {
         }
     }
 
-    /// The bytes of a read's `value`; a BYOB reader takes its buffer back from them,
-    /// so they are good until the next read.
-    pub(super) fn bytes(&mut self, value: JsValue) -> Option<Uint8Array> {
-        let bytes = value.dyn_into::<Uint8Array>().ok()?;
+    /// What the promise of [`read`](Self::read) gave. A BYOB reader takes its buffer
+    /// back from the bytes, so they are good until the next read.
+    pub(super) fn took(&mut self, result: JsValue) -> Read {
+        let result = result.unchecked_into::<ReadResult>();
+        if result.done() {
+            return Read::Done;
+        }
+        let Ok(bytes) = result.value().dyn_into::<Uint8Array>() else {
+            return Read::NotBytes;
+        };
         if let BodyReader::Byob { buffer, .. } = self {
             *buffer = bytes.buffer();
         }
-        Some(bytes)
+        Read::Bytes(bytes)
     }
 }

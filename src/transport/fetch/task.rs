@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -14,7 +14,7 @@ use web_sys::{
     AbortController, Headers, RequestCache, RequestCredentials, RequestInit, RequestMode, Response,
 };
 
-use super::body::BodyReader;
+use super::body::{BodyReader, Read};
 use super::{Stop, StreamReader};
 use crate::event::SseError;
 use crate::machine::FailureClass;
@@ -174,17 +174,10 @@ impl Task {
                     ))
                 }
             };
-            let done = Reflect::get(&result, &JsValue::from_str("done"))
-                .map(|done| done.is_truthy())
-                .unwrap_or(true);
-            if done {
-                return Err(Stop::Failed(stream.ended()));
-            }
-            let Some(bytes) = Reflect::get(&result, &JsValue::from_str("value"))
-                .ok()
-                .and_then(|value| reader.bytes(value))
-            else {
-                continue;
+            let bytes = match reader.took(result) {
+                Read::Bytes(bytes) => bytes,
+                Read::Done => return Err(Stop::Failed(stream.ended())),
+                Read::NotBytes => continue,
             };
             // One copy of the chunk into wasm memory, reusing the buffer.
             chunk.resize(bytes.length() as usize, 0);
