@@ -13,6 +13,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 
+import { CPU_PARTS } from "./cpu.mjs";
+
 function argument(name) {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? undefined : process.argv[index + 1];
@@ -195,6 +197,19 @@ if (has("6b")) {
   add("6b", result.workload, `${result.connections} connection(s); ${result.lost} lost, ${result.duplicated} duplicated`, "", `1 connection (must): ${ok ? "met" : "**missed**"}`);
 }
 
+// Where the throughput rows' CPU goes (the page's `cpu` group), per run.
+const cpuRows = browser.filter((result) => result.group === "cpu");
+const cpuLines = cpuRows.map(({ of, workload, ms, blocks }) => {
+  const parts = CPU_PARTS.map((part) => blocks.map((block) => integer(block[part])).join(", "));
+  return `| ${of} | ${workload} | ${integer(median(ms))} ms | ${parts.join(" | ")} |`;
+});
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 function version(command, args) {
   try {
     return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n")[0];
@@ -212,6 +227,14 @@ console.log();
 console.log("| row | workload | figure | vs baseline (same run) | target |");
 console.log("|---|---|---|---|---|");
 for (const line of lines) console.log(line);
+if (cpuLines.length) {
+  console.log();
+  console.log(`CPU per run, in ms, from /proc (one figure per block of ${cpuRows[0].ms.length / cpuRows[0].blocks.length} runs):`);
+  console.log();
+  console.log(`| row | workload | wall (median) | ${CPU_PARTS.join(" | ")} |`);
+  console.log(`|---|---|---|${CPU_PARTS.map(() => "---|").join("")}`);
+  for (const line of cpuLines) console.log(line);
+}
 if (failures.length) {
   console.log();
   console.log(`**Must-be-zero rows that were not:** ${failures.join("; ")}.`);

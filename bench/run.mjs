@@ -2,6 +2,10 @@
 // (served by the scripted server) and collects the rows the page posts back.
 //
 //   node bench/run.mjs --server http://127.0.0.1:PORT --out results.json [--query k=v&...]
+//                      [--server-pid PID]
+//
+// For the page's `cpu` group it also reads, from /proc, the CPU time of every thread of
+// the Chromium it started and of the server (`--server-pid`) around each block of runs.
 //
 // Chromium is started directly, with no DevTools client attached: Playwright or any
 // client with the Network domain on copies every event to the driver and makes the
@@ -13,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { CHROMIUM, CHROMIUM_FLAGS } from "../scripts/chromium-flags.mjs";
+import { cpuByPart, cpuPerRun } from "./cpu.mjs";
 
 function argument(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,6 +32,7 @@ const server = argument("server");
 const out = argument("out");
 const extraQuery = argument("query", "");
 const timeoutMs = Number(argument("timeout-ms", 480_000));
+const serverPid = Number(argument("server-pid", "0")) || undefined;
 
 const rows = [];
 let finish;
@@ -40,10 +46,12 @@ const results = createServer((request, response) => {
     body += chunk;
   });
   request.on("end", () => {
+    // A `cpu` mark is taken before the answer, which the page awaits to begin a block.
+    const message = request.method === "POST" ? JSON.parse(body) : undefined;
+    if (request.url === "/cpu" && message) cpuMark(message);
     response.writeHead(204, { "access-control-allow-origin": "*" });
     response.end();
-    if (request.method !== "POST") return;
-    const message = JSON.parse(body);
+    if (!message) return;
     if (request.url === "/result") {
       rows.push(message);
       console.error(`bench: ${message.row} ${message.workload}`);
@@ -52,6 +60,21 @@ const results = createServer((request, response) => {
     }
   });
 });
+// The CPU time at the start of the page's current `cpu` block, and the blocks so far.
+let cpuAtBegin;
+const cpuBlocks = new Map();
+function cpuMark({ row, begin, workload, ms }) {
+  const now = cpuByPart(browser.pid, serverPid);
+  if (begin) {
+    cpuAtBegin = now;
+    return;
+  }
+  const blocks = cpuBlocks.get(row) ?? { row, workload, ms: [], blocks: [] };
+  blocks.ms.push(...ms);
+  blocks.blocks.push(cpuPerRun(cpuAtBegin, now, ms.length));
+  cpuBlocks.set(row, blocks);
+}
+
 await new Promise((resolve) => results.listen(0, "127.0.0.1", resolve));
 const resultsUrl = `http://127.0.0.1:${results.address().port}`;
 
@@ -104,6 +127,9 @@ if (!outcome.ok) {
   console.error(`bench: the page failed: ${outcome.error}`);
   console.error(`bench: Chromium's last output:\n${browserLog}`);
   process.exit(1);
+}
+for (const { row, workload, ms, blocks } of cpuBlocks.values()) {
+  rows.push({ group: "cpu", row: `cpu-${row}`, of: row, workload, ms, blocks });
 }
 writeFileSync(out, JSON.stringify(rows, null, 2));
 console.error(`bench: ${rows.length} rows in ${out}`);

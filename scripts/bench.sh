@@ -99,7 +99,8 @@ start_sse_server "$ROOT/target/bench-server/sse-server" "$OUT/port" "$OUT/server
     --host 127.0.0.1 --port 0 --www "$STAGE" --pkg "$OUT/pkg"
 server_pid="$SERVER_PID"
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
-node bench/run.mjs --server "http://127.0.0.1:$SERVER_PORT" --out "$OUT/browser.json" --query "$query"
+node bench/run.mjs --server "http://127.0.0.1:$SERVER_PORT" --out "$OUT/browser.json" --query "$query" \
+    --server-pid "$server_pid"
 kill "$server_pid" 2>/dev/null || true
 
 status=0

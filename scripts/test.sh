@@ -242,7 +242,7 @@ bench_crates_check() {
             CARGO_TARGET_DIR="$ROOT/target/bench-check" cargo clippy --manifest-path "$manifest" \
                 --target wasm32-unknown-unknown -- -D warnings || return 1
     done
-    node --check bench/run.mjs && node --check bench/report.mjs &&
+    node --check bench/run.mjs && node --check bench/report.mjs && node --check bench/cpu.mjs &&
         node --check bench/criterion-summary.mjs && node --check bench/www/bench.mjs
 }
 run_step check "bench crates (fmt, clippy wasm32, JS syntax)" bench_crates_check

@@ -166,15 +166,21 @@ const throughputRows = [
   },
 ];
 
+/** One run of a throughput row, its events checked. */
+async function throughputRun(row) {
+  const result = await withTimeout(row.run(), 120_000, row.row);
+  if (result.checksum !== expectedChecksum) {
+    throw new Error(`${row.row}: checksum ${result.checksum}, expected ${expectedChecksum}`);
+  }
+  return result;
+}
+
 async function throughput() {
   const runs = new Map(throughputRows.map((row) => [row.row, []]));
   // Rounds interleave the workloads so that a noisy moment hits all of them alike.
   for (let round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
     for (const row of throughputRows) {
-      const result = await withTimeout(row.run(), 120_000, row.row);
-      if (result.checksum !== expectedChecksum) {
-        throw new Error(`${row.row}: checksum ${result.checksum}, expected ${expectedChecksum}`);
-      }
+      const result = await throughputRun(row);
       if (round >= 0) runs.get(row.row).push(EVENTS / (result.ms / 1000));
       log(`${row.row} round ${round}: ${Math.round(EVENTS / (result.ms / 1000))} events/s`);
       await sleep(50);
@@ -255,6 +261,35 @@ async function parser() {
     megabytesPerSecond: median(runs.wasm),
     runs: runs.wasm,
   });
+}
+
+// ---------------------------------------------------------------------------------
+// Where the throughput rows' CPU goes (not in a default run: `BENCH_QUERY=groups=cpu
+// make bench`). Each workload runs CPU_RUNS times in a block, and the driver reads
+// every thread's CPU time from /proc before and after it: the scripted server's, the
+// page's main thread and its other threads, the network process's, the browser's.
+// Blocks interleave the workloads as the throughput rounds do.
+
+const CPU_RUNS = Number(params.get("cpuRuns") ?? 10);
+const CPU_ROUNDS = Number(params.get("cpuRounds") ?? 2);
+
+async function cpu() {
+  for (let round = -WARMUP_ROUNDS; round < CPU_ROUNDS; round++) {
+    for (const row of throughputRows) {
+      if (round < 0) {
+        await throughputRun(row);
+        continue;
+      }
+      await post("cpu", { row: row.row, begin: true });
+      const ms = [];
+      for (let run = 0; run < CPU_RUNS; run++) {
+        ms.push((await throughputRun(row)).ms);
+        await sleep(50);
+      }
+      await post("cpu", { row: row.row, workload: row.workload, ms });
+      log(`${row.row} cpu block ${round}: median ${Math.round(median(ms))} ms`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------
@@ -614,7 +649,7 @@ async function sharing() {
 
 // ---------------------------------------------------------------------------------
 
-const groups = { throughput, parser, memory, recovery, sharing };
+const groups = { throughput, parser, memory, recovery, sharing, cpu };
 
 async function main() {
   if (typeof globalThis.gc !== "function") {
