@@ -81,12 +81,12 @@ async function sseRead(url, method, body, fixed, makeHeaders, lastEventId, withC
   // Into one buffer that goes to the stream and back with every read, where the body
   // is a byte stream: the default reader's new buffer per read costs the page's main
   // thread more (src/transport/fetch/body.rs, which reads the Rust faces' bodies so).
-  let buffer;
+  let buffer = new ArrayBuffer(SSE_READ_BYTES);
   let reader;
   try {
     reader = response.body.getReader({ mode: "byob" });
-    buffer = new ArrayBuffer(SSE_READ_BYTES);
   } catch {
+    buffer = undefined;
     reader = response.body.getReader();
   }
   for (;;) {

@@ -19,7 +19,7 @@ use web_sys::{
 /// The most one read brings. Measured against the default reader's reads (up to 2 MiB
 /// each on a fast stream): 64 KiB, 256 KiB and 1 MiB all cost the main thread less, and
 /// 256 KiB least. It also bounds the copy of each read in wasm memory.
-pub(crate) const READ_BYTES: u32 = 256 * 1024;
+const READ_BYTES: u32 = 256 * 1024;
 
 #[wasm_bindgen]
 extern "C" {
