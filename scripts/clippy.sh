@@ -17,6 +17,9 @@ CLIPPY_RUNS=(
     "wasm32, default features|-p sse-wasm --lib --target $WASM32"
     "wasm32, no features|-p sse-wasm --lib --target $WASM32 --no-default-features"
     "wasm32, npm package|-p sse-wasm --lib --target $WASM32 --no-default-features --features js,small-alloc"
+    # With simd128 the parser searches lines with other code; its own target directory,
+    # so that the flag does not rebuild what the other runs checked.
+    "wasm32, simd128|-p sse-wasm --lib --test browser_parser --target $WASM32 --target-dir target/simd128 --config target.$WASM32.rustflags=[\"-C\",\"target-feature=+simd128\"]"
     # The test kit (sse_wasm::testing), with and without `json` (its json() needs it).
     "wasm32, testing|-p sse-wasm --lib --target $WASM32 --features testing"
     "wasm32, testing without json|-p sse-wasm --lib --target $WASM32 --no-default-features --features testing"

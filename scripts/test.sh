@@ -205,9 +205,20 @@ browser_tests() {
     while IFS= read -r t; do
         printf '\n--> %s\n' "$t"
         # shellcheck disable=SC2086  # "$t" is "--lib" or "--test NAME"
-        "${wp[@]}" -- $t || rc=1
+        # (browser_parser checks that it was built with the search it is meant to test.)
+        SSE_PARSER_SEARCH=words "${wp[@]}" -- $t || rc=1
     done <<<"$targets"
     return "$rc"
+}
+
+# The parser again, built as an app built with `-C target-feature=+simd128` gets it:
+# its line search is then another piece of code (64-byte blocks of vectors). Its own
+# target directory, so that the flag does not rebuild the other suites' artifacts.
+simd128_parser_tests() {
+    SSE_PARSER_SEARCH=simd128 CARGO_TARGET_DIR="$ROOT/target/simd128" \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+        wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
+        -- --test browser_parser
 }
 
 # One framework suite: `wasm-pack test` with the framework's features. The features
@@ -276,6 +287,7 @@ if [ -z "${SSE_TEST_SERVER:-}" ]; then
 fi
 
 run_step test "browser tests (chromium)" browser_tests
+run_step test "browser tests: parser built with simd128" simd128_parser_tests
 run_step test "browser tests (leptos)" framework_browser_tests "$LEPTOS_CSR" browser_leptos
 run_step check "example leptos_ticker" bash "$ROOT/scripts/example.sh" --build-only leptos_ticker
 # The examples' component tests: the App mounted in the page, its stream scripted

@@ -12,6 +12,9 @@ use sse_wasm::parser::{ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 #[path = "support/reference.rs"]
 mod reference;
 use reference::{own, reference, Owned};
+#[path = "support/fragments.rs"]
+mod fragments;
+use fragments::FRAGMENTS;
 
 // ---------------------------------------------------------------------------------
 // Helpers
@@ -813,35 +816,6 @@ fn every_two_and_three_way_split_of_every_fixture_parses_the_same() {
 // ---------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------
-
-/// Pieces that make streams the parser has to think about: field names, colons and
-/// spaces, every line end, BOMs, multi-byte and broken UTF-8, NUL and digits.
-const FRAGMENTS: &[&[u8]] = &[
-    b"data",
-    b"event",
-    b"id",
-    b"retry",
-    b"dat",
-    b":",
-    b": ",
-    b" ",
-    b"\n",
-    b"\n",
-    b"\r",
-    b"\r\n",
-    b"x",
-    b"12",
-    b"99999999999999999999",
-    b"\0",
-    b"\xEF\xBB\xBF",
-    b"\xEF\xBB",
-    "é".as_bytes(),
-    "€".as_bytes(),
-    "🦀".as_bytes(),
-    b"\xF0\x9F",
-    b"\xFF",
-    b"\x80",
-];
 
 const LINE_ENDS: &[&[u8]] = &[b"\n", b"\r", b"\r\n"];
 
