@@ -2,7 +2,12 @@
 // (served by the scripted server) and collects the rows the page posts back.
 //
 //   node bench/run.mjs --server http://127.0.0.1:PORT --out results.json [--query k=v&...]
-//                      [--server-pid PID]
+//                      [--server-pid PID] [--profile DIR]
+//
+// With --profile, Chromium's V8 describes the code it compiles (wasm included) for
+// `perf` (--perf-prof: a jit-PID.dump per process, written to DIR), so that a
+// `perf record` around this driver can name the page's functions (scripts/bench.sh,
+// BENCH_PROFILE=1).
 //
 // For the page's `cpu` group it also reads, from /proc, the CPU time of every thread of
 // the Chromium it started and of the server (`--server-pid`) around each block of runs.
@@ -33,6 +38,7 @@ const out = argument("out");
 const extraQuery = argument("query", "");
 const timeoutMs = Number(argument("timeout-ms", 480_000));
 const serverPid = Number(argument("server-pid", "0")) || undefined;
+const profileDir = argument("profile", "");
 
 const rows = [];
 let finish;
@@ -89,15 +95,16 @@ const browser = spawn(
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
     // gc() lets the memory rows measure what is left after a collection.
-    "--js-flags=--expose-gc",
+    `--js-flags=--expose-gc${profileDir ? " --perf-prof" : ""}`,
     // A live DevTools endpoint with nobody attached costs nothing and keeps headless
     // Chromium running the page until it is killed.
     "--remote-debugging-port=0",
     `--user-data-dir=${profile}`,
     page,
   ],
-  // Its own process group, so that killing it takes its helper processes along.
-  { stdio: ["ignore", "ignore", "pipe"], detached: true },
+  // Its own process group, so that killing it takes its helper processes along. V8
+  // writes its perf maps to the working directory.
+  { stdio: ["ignore", "ignore", "pipe"], detached: true, cwd: profileDir || undefined },
 );
 let browserLog = "";
 browser.stderr.on("data", (chunk) => {

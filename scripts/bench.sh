@@ -5,6 +5,13 @@
 #   BENCH_QUERY   extra query for the bench page, e.g. "groups=parser&rounds=1"
 #   BENCH_QUICK=1 a smoke run: fewer events, cycles, drops and criterion samples
 #   SKIP_SETUP=1  do not run scripts/setup.sh first
+#   BENCH_PROFILE=1 where the page's time goes: the browser rows (pick them with
+#                 BENCH_QUERY, e.g. groups=parser) run under a system-wide `perf record`,
+#                 with Chromium's V8 naming its compiled code for perf. target/bench/profile/
+#                 gets report.txt (samples by process, library and function),
+#                 annotate.txt (the hottest compiled function, by instruction) and the
+#                 table of that run, whose figures the profiling slows (bench.md); the
+#                 README's table and chart are left alone
 #
 # Builds that the size rows measure go to target directories of their own, so that a
 # release wasm32 build of the Leptos example can never overwrite the sse_wasm.wasm
@@ -21,6 +28,14 @@ started=$SECONDS
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 [ "${SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+PROFILE=""
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+    PROFILE="$OUT/profile"
+    if ! command -v perf >/dev/null; then
+        say "installing perf (Debian's linux-perf) for BENCH_PROFILE"
+        apt-get install -y -qq linux-perf >&2
+    fi
+fi
 (cd bench && npm ci --no-audit --no-fund --silent)
 mkdir -p "$OUT"
 rm -rf "$STAGE"
@@ -99,11 +114,38 @@ start_sse_server "$ROOT/target/bench-server/sse-server" "$OUT/port" "$OUT/server
     --host 127.0.0.1 --port 0 --www "$STAGE" --pkg "$OUT/pkg"
 server_pid="$SERVER_PID"
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
-node bench/run.mjs --server "http://127.0.0.1:$SERVER_PORT" --out "$OUT/browser.json" --query "$query" \
-    --server-pid "$server_pid"
+run_page=(node bench/run.mjs --server "http://127.0.0.1:$SERVER_PORT" --out "$OUT/browser.json"
+    --query "$query" --server-pid "$server_pid")
+if [ -n "$PROFILE" ]; then
+    rm -rf "$PROFILE"
+    mkdir -p "$PROFILE"
+    say "profiling the browser rows (perf record, all processes)"
+    # cpu-clock works where the CPU's counters are not exposed (a VM); -k mono gives the
+    # clock V8's jitdump records use, which `perf inject --jit` needs.
+    perf record -a -k mono -e cpu-clock -F 1999 -o "$PROFILE/perf.data" -- \
+        "${run_page[@]}" --profile "$PROFILE"
+else
+    "${run_page[@]}"
+fi
 kill "$server_pid" 2>/dev/null || true
 
 status=0
+if [ -n "$PROFILE" ]; then
+    node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
+        --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" >"$PROFILE/bench.md" || status=$?
+    perf inject --jit -i "$PROFILE/perf.data" -o "$PROFILE/perf.jit.data"
+    perf report -i "$PROFILE/perf.jit.data" --stdio --no-children --sort comm,dso,sym \
+        --percent-limit 0.2 2>/dev/null | grep -v '^#' | grep -v '^$' >"$PROFILE/report.txt"
+    # The hottest function V8 compiled (JS or wasm): its own instructions' samples.
+    hottest="$(perf report -i "$PROFILE/perf.jit.data" --stdio --no-children --sort dso,sym 2>/dev/null |
+        awk '$2 ~ /^jitted-/ && !found { found = 1; sub(/^.*\[\.\] /, ""); print }')"
+    if [ -n "$hottest" ]; then
+        perf annotate -i "$PROFILE/perf.jit.data" --stdio -s "$hottest" >"$PROFILE/annotate.txt" 2>/dev/null
+    fi
+    head -n 30 "$PROFILE/report.txt"
+    say "profile in ${PROFILE#"$ROOT"/}: report.txt, annotate.txt (${hottest:-no compiled function sampled}), bench.md ($((SECONDS - started)) s)"
+    exit "$status"
+fi
 node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
     --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" --svg "$ROOT/docs/bench.svg" \
     >"$ROOT/target/bench.md" || status=$?
