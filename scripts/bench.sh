@@ -130,9 +130,17 @@ fi
 kill "$server_pid" 2>/dev/null || true
 
 status=0
+# A profiled run's table goes beside its profile (the profiling slows its figures), and
+# draws no chart.
+table="$ROOT/target/bench.md"
+chart=(--svg "$ROOT/docs/bench.svg")
 if [ -n "$PROFILE" ]; then
-    node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
-        --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" >"$PROFILE/bench.md" || status=$?
+    table="$PROFILE/bench.md"
+    chart=()
+fi
+node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
+    --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" "${chart[@]}" >"$table" || status=$?
+if [ -n "$PROFILE" ]; then
     perf inject --jit -i "$PROFILE/perf.data" -o "$PROFILE/perf.jit.data"
     perf report -i "$PROFILE/perf.jit.data" --stdio --no-children --sort comm,dso,sym \
         --percent-limit 0.2 2>/dev/null | grep -v '^#' | grep -v '^$' >"$PROFILE/report.txt"
@@ -146,9 +154,6 @@ if [ -n "$PROFILE" ]; then
     say "profile in ${PROFILE#"$ROOT"/}: report.txt, annotate.txt (${hottest:-no compiled function sampled}), bench.md ($((SECONDS - started)) s)"
     exit "$status"
 fi
-node bench/report.mjs --browser "$OUT/browser.json" --criterion "$OUT/criterion.json" \
-    --sizes "$OUT/sizes.json" --seconds "$((SECONDS - started))" --svg "$ROOT/docs/bench.svg" \
-    >"$ROOT/target/bench.md" || status=$?
-cat "$ROOT/target/bench.md"
+cat "$table"
 say "table written to target/bench.md, chart to docs/bench.svg ($((SECONDS - started)) s)"
 exit "$status"

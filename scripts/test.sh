@@ -183,6 +183,10 @@ wasm_test_targets() {
         });' 2>/dev/null
 }
 
+# Every browser suite's command. --mode no-install: fail at once instead of downloading
+# or compiling a wasm-bindgen-cli if the one on PATH does not match Cargo.lock.
+WASM_PACK_TEST=(wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN")
+
 # Browser tests: `wasm-pack test --headless --chrome` once per test target. The suites
 # that test no network behaviour (browser_dispatch, browser_mock_server, and the hook
 # suites browser_leptos, browser_yew and the examples' tests below) use the server
@@ -192,21 +196,18 @@ wasm_test_targets() {
 # wasm-pack cannot pass --no-fail-fast (it hands the same options to
 # `cargo build`, which rejects it); this way every suite reports.
 browser_tests() {
-    # --mode no-install: fail at once instead of downloading or compiling a
-    # wasm-bindgen-cli if the one on PATH does not match Cargo.lock.
-    local wp=(wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN")
     local targets rc=0 t
     targets="$(wasm_test_targets)"
     if [ -z "$targets" ]; then
         echo "(could not list test targets; one run for all of them)"
-        "${wp[@]}"
+        "${WASM_PACK_TEST[@]}"
         return $?
     fi
     while IFS= read -r t; do
         printf '\n--> %s\n' "$t"
         # shellcheck disable=SC2086  # "$t" is "--lib" or "--test NAME"
         # (browser_parser checks that it was built with the search it is meant to test.)
-        SSE_PARSER_SEARCH=words "${wp[@]}" -- $t || rc=1
+        SSE_PARSER_SEARCH=words "${WASM_PACK_TEST[@]}" -- $t || rc=1
     done <<<"$targets"
     return "$rc"
 }
@@ -217,16 +218,14 @@ browser_tests() {
 simd128_parser_tests() {
     SSE_PARSER_SEARCH=simd128 CARGO_TARGET_DIR="$ROOT/target/simd128" \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
-        wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
-        -- --test browser_parser
+        "${WASM_PACK_TEST[@]}" -- --test browser_parser
 }
 
 # One framework suite: `wasm-pack test` with the framework's features. The features
 # go after `--` (to cargo): wasm-pack takes an unknown option before `--` as the start
 # of cargo's arguments and would hand `--test` to the test runner instead.
 framework_browser_tests() { # framework_browser_tests FEATURES TEST
-    wasm-pack test --mode no-install --headless --chrome --chromedriver "$CHROMEDRIVER_BIN" \
-        -- --features "$1" --test "$2"
+    "${WASM_PACK_TEST[@]}" -- --features "$1" --test "$2"
 }
 
 # The Leptos and Yew features are compiled only by the steps that name them, so the
