@@ -364,6 +364,12 @@ impl Parser {
                 self.field(line, &mut ids, on_item);
             }
             start = self.next_start(chunk, end);
+            #[cfg(feature = "perf-copy")]
+            if fits {
+                while let Some(next) = self.copy_data_line(&mut ends, chunk, start, &mut borrowed) {
+                    start = next;
+                }
+            }
         }
         // The chunk goes away: keep what the pending event borrowed from it.
         if let Some(first) = borrowed {
@@ -371,6 +377,37 @@ impl Parser {
         }
         self.keep_ids(&mut ids);
         self.push_tail(chunk.get(start..).unwrap_or_default())
+    }
+
+    /// Applies the line at `start` if it is a `data:` line of an event that has data
+    /// already, and `ends` can copy its value while it finds its end: where the next
+    /// line starts. (Copying each value after its search cost a call into the engine's
+    /// `memory.copy` per line in wasm.) The caller has checked that the chunk fits
+    /// within the limit.
+    #[cfg(feature = "perf-copy")]
+    #[inline]
+    fn copy_data_line<'c, L>(
+        &mut self,
+        ends: &mut L,
+        chunk: &'c [u8],
+        start: usize,
+        borrowed: &mut Option<&'c str>,
+    ) -> Option<usize>
+    where
+        L: FindLineEnds<'c>,
+    {
+        const FIELD: &[u8] = b"data: ";
+        if self.data_len == 0 || !chunk.get(start..)?.starts_with(FIELD) {
+            return None;
+        }
+        // The value goes after the one borrowed, whatever becomes of it.
+        if let Some(first) = borrowed.take() {
+            self.push_data(first);
+        }
+        let value = start + FIELD.len();
+        let end = ends.next_copying_data(value, &mut self.data)?;
+        self.data_len += end - value + 1;
+        Some(self.next_start(chunk, end))
     }
 
     /// Where the line after the one that ends at `end` starts. A CR that ends the chunk
@@ -602,6 +639,15 @@ trait FindLineEnds<'a> {
     /// ASCII. `false` may be conservative (the line is then checked as UTF-8); `true`
     /// never is, and skips that check.
     fn is_ascii(&self, start: usize, end: usize) -> bool;
+    /// The end of the line from `start`, which is past the last one handed out, when
+    /// this search can append the line's bytes and an LF to `data` as it goes and has:
+    /// the line is valid UTF-8 and ends within the room `data` has. `None` leaves
+    /// `data` as it was, and the line to [`next_from`](Self::next_from).
+    #[cfg(feature = "perf-copy")]
+    #[inline]
+    fn next_copying_data(&mut self, _start: usize, _data: &mut String) -> Option<usize> {
+        None
+    }
 }
 
 #[cfg(any(
@@ -844,6 +890,11 @@ mod words {
         ascii: bool,
     }
 
+    /// The room `next_copying_data` makes at the end of the data buffer: lines of
+    /// events with several `data:` lines are seldom longer.
+    #[cfg(feature = "perf-copy")]
+    const COPY_ROOM: usize = 512;
+
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
 
@@ -861,6 +912,14 @@ mod words {
         #[inline]
         fn is_ascii(&self, start: usize, end: usize) -> bool {
             LineEnds::is_ascii(self, start, end)
+        }
+
+        // Natively memchr finds line ends faster than this search, and copies cost no
+        // call.
+        #[cfg(all(feature = "perf-copy", target_arch = "wasm32"))]
+        #[inline]
+        fn next_copying_data(&mut self, start: usize, data: &mut String) -> Option<usize> {
+            LineEnds::next_copying_data(self, start, data)
         }
     }
 
@@ -914,18 +973,12 @@ mod words {
                         (load(step), load(step.add(8)))
                     };
                     if calm(a) & calm(b) != HIGH {
-                        let (in_a, in_b) = (line_ends(a), line_ends(b));
-                        if in_a | in_b != 0 {
-                            // The first line end: in `a` if it has one (the lowest bit
-                            // of `in_a` is exact), else in `b`. No branch: which word
-                            // holds it is as random as the line's length.
-                            let bit = in_a.trailing_zeros()
-                                + if in_a == 0 { in_b.trailing_zeros() } else { 0 };
+                        if let Some(offset) = first_line_end(a, b) {
                             // Conservative: a byte above 0x7F after the line end, in
                             // this step, makes the line a candidate for the UTF-8
                             // check too.
                             self.high = (seen | a | b) & HIGH != 0;
-                            return Some(at + (bit / 8) as usize);
+                            return Some(at + offset);
                         }
                         seen |= a | b;
                     }
@@ -940,6 +993,66 @@ mod words {
                 }
                 seen |= u64::from(byte);
                 at += 1;
+            }
+            None
+        }
+
+        /// [`next_from_words`](Self::next_from_words), each step's sixteen bytes also
+        /// stored at the end of `data` (see `FindLineEnds::next_copying_data`). The
+        /// room is what `data` has after reserving [`COPY_ROOM`] bytes: a longer line,
+        /// or one that ends in the chunk's last fifteen bytes, is left to the plain
+        /// search.
+        #[cfg(feature = "perf-copy")]
+        #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+        #[inline]
+        pub(super) fn next_copying_data(
+            &mut self,
+            start: usize,
+            data: &mut String,
+        ) -> Option<usize> {
+            data.reserve(COPY_ROOM);
+            // SAFETY: the length grows only over bytes written and found to be valid
+            // UTF-8; what the steps write past it is spare capacity.
+            let data = unsafe { data.as_mut_vec() };
+            let (len, room) = (data.len(), data.capacity() - data.len());
+            let chunk = self.chunk;
+            // `room >= COPY_ROOM > 16`.
+            let last = chunk.len().checked_sub(16)?.min(start + room - 16);
+            let mut at = start;
+            let mut seen = 0;
+            while at <= last {
+                debug_assert!(at + 16 <= chunk.len() && len + (at - start) + 16 <= data.capacity());
+                // SAFETY: `at + 16 <= chunk.len()`, and `len + (at - start) + 16` is
+                // within `data`'s capacity; neither side needs alignment.
+                let (a, b) = unsafe {
+                    let step = chunk.as_ptr().add(at);
+                    let (a, b) = (load(step), load(step.add(8)));
+                    let to = data.as_mut_ptr().add(len + (at - start));
+                    to.cast::<u64>().write_unaligned(a.to_le());
+                    to.add(8).cast::<u64>().write_unaligned(b.to_le());
+                    (a, b)
+                };
+                if calm(a) & calm(b) != HIGH {
+                    if let Some(offset) = first_line_end(a, b) {
+                        let end = at + offset;
+                        // As in `next_from_words`, a byte above 0x7F after the line
+                        // end costs the line a UTF-8 check, never a wrong verdict.
+                        let high = (seen | a | b) & HIGH != 0;
+                        if high && std::str::from_utf8(chunk.get(start..end)?).is_err() {
+                            return None;
+                        }
+                        let value = end - start;
+                        // SAFETY: `value < at - start + 16`, which fits in `room`; the
+                        // LF goes into the byte after the value.
+                        unsafe {
+                            data.as_mut_ptr().add(len + value).write(b'\n');
+                            data.set_len(len + value + 1);
+                        }
+                        return Some(end);
+                    }
+                    seen |= a | b;
+                }
+                at += 16;
             }
             None
         }
@@ -974,6 +1087,19 @@ mod words {
     #[inline]
     fn calm(word: u64) -> u64 {
         word.wrapping_add(CALM) & !word & HIGH
+    }
+
+    /// Where the first CR or LF of the sixteen bytes `a` then `b` is, if any.
+    #[inline]
+    fn first_line_end(a: u64, b: u64) -> Option<usize> {
+        let (in_a, in_b) = (line_ends(a), line_ends(b));
+        if in_a | in_b == 0 {
+            return None;
+        }
+        // In `a` if it has one (the lowest bit of `in_a` is exact), else in `b`. No
+        // branch: which word holds it is as random as the line's length.
+        let bit = in_a.trailing_zeros() + if in_a == 0 { in_b.trailing_zeros() } else { 0 };
+        Some((bit / 8) as usize)
     }
 
     /// 0x80 in the bytes of `word` that are CR or LF, and perhaps in some above one:
@@ -1176,6 +1302,11 @@ mod tests {
         fn is_ascii(&self, start: usize, end: usize) -> bool {
             self.0.is_ascii(start, end)
         }
+
+        #[cfg(feature = "perf-copy")]
+        fn next_copying_data(&mut self, start: usize, data: &mut String) -> Option<usize> {
+            self.0.next_copying_data(start, data)
+        }
     }
 
     #[derive(Debug, PartialEq)]
@@ -1229,7 +1360,9 @@ mod tests {
     /// line end, each at any offset from a step's start.
     #[test]
     fn every_line_search_parses_alike() {
-        let pieces: [&[u8]; 22] = [
+        // Longer than the room the word search's copy of a `data:` line makes.
+        const LONG_LINE: &[u8] = &[b'z'; 700];
+        let pieces: [&[u8]; 23] = [
             b"data:",
             b"data: ",
             b"id: ",
@@ -1252,6 +1385,7 @@ mod tests {
             b"\x0E\x7F\x0C\x8E",
             b"data: {\"seq\":1,\"type\":\"tick\",\"price\":101.25}\n",
             b"data: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+            LONG_LINE,
         ];
         let mut state = 0x2545_F491_4F6C_DD1D_u64;
         let mut next = move || {
