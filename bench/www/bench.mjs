@@ -268,14 +268,18 @@ async function parser() {
 // make bench`). Each workload runs CPU_RUNS times in a block, and the driver reads
 // every thread's CPU time from /proc before and after it: the scripted server's, the
 // page's main thread and its other threads, the network process's, the browser's.
-// Blocks interleave the workloads as the throughput rounds do.
+// Blocks interleave the workloads as the throughput rounds do. `cpuRows` picks some
+// of them (e.g. "1a,1b"), so that more blocks of the rows in question fit in a run.
 
 const CPU_RUNS = Number(params.get("cpuRuns") ?? 10);
 const CPU_ROUNDS = Number(params.get("cpuRounds") ?? 2);
+const CPU_ROWS = params.get("cpuRows")?.split(",");
 
 async function cpu() {
+  const rows = throughputRows.filter((row) => !CPU_ROWS || CPU_ROWS.includes(row.row));
+  if (rows.length === 0) throw new Error(`cpuRows: no throughput row is ${CPU_ROWS}`);
   for (let round = -WARMUP_ROUNDS; round < CPU_ROUNDS; round++) {
-    for (const row of throughputRows) {
+    for (const row of rows) {
       if (round < 0) {
         await throughputRun(row);
         continue;
