@@ -276,8 +276,9 @@ const CPU_ROUNDS = Number(params.get("cpuRounds") ?? 2);
 const CPU_ROWS = params.get("cpuRows")?.split(",");
 
 async function cpu() {
+  const unknown = CPU_ROWS?.filter((name) => !throughputRows.some((row) => row.row === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`cpuRows: no throughput row is named ${unknown.join(", ")}`);
   const rows = throughputRows.filter((row) => !CPU_ROWS || CPU_ROWS.includes(row.row));
-  if (rows.length === 0) throw new Error(`cpuRows: no throughput row is ${CPU_ROWS}`);
   for (let round = -WARMUP_ROUNDS; round < CPU_ROUNDS; round++) {
     for (const row of rows) {
       if (round < 0) {
